@@ -1,0 +1,80 @@
+"""The Kashan 137 SMS gateway: application factory."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Callable, Mapping
+
+from flask import Flask
+
+from providers import PROVIDERS
+from providers.base import Provider
+
+from .settings import Settings, load_settings
+
+log = logging.getLogger("sms_gateway")
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class Gateway:
+    """Everything built once per process and shared by the blueprints and commands."""
+
+    settings: Settings
+    engine: object
+    sessions: object
+    clock: Callable[[], datetime]
+    providers: dict[str, Provider]
+    webhook_providers: dict[str, Provider] = field(default_factory=dict)
+    intake: object = None
+
+    @property
+    def outbound_provider(self) -> Provider:
+        return self.providers[self.settings.provider]
+
+
+def build_gateway(settings: Settings, clock=None, providers: Mapping[str, Provider] | None = None) -> Gateway:
+    """Wire engine, sessions, providers and understanding; shared by the web app and the CLI."""
+    from .db import make_engine, make_session_factory
+    from .intake import IntakeContext
+    from .messages import SmsTemplates
+    from .understanding import Classifier
+
+    engine = make_engine(settings.database_url)
+    built: dict[str, Provider] = {}
+    for name, cls in PROVIDERS.items():
+        section = getattr(settings, name, None)
+        if name == "console" or (section is not None and section.configured):
+            built[name] = cls(settings)
+    built.update(providers or {})
+    webhook = {n: p for n, p in built.items() if n != "console" or settings.provider == "console"}
+    for name in PROVIDERS:
+        if name not in webhook and name != "console":
+            log.warning("%s is not configured: its webhook is disabled", name)
+    clock = clock or utc_now
+    intake = IntakeContext(classifier=Classifier(), templates=SmsTemplates(), clock=clock,
+                           max_text_chars=settings.max_text_chars, timezone=settings.timezone)
+    return Gateway(settings, engine, make_session_factory(engine), clock, built, webhook, intake)
+
+
+def create_app(settings: Settings | None = None, clock=None, providers: Mapping[str, Provider] | None = None) -> Flask:
+    """Application factory: tests pass settings, a fixed clock and fake providers."""
+    from pathlib import Path
+
+    from .web import errors, webhooks
+
+    settings = settings or load_settings()
+    root = Path(__file__).resolve().parent.parent
+    app = Flask(__name__, template_folder=str(root / "templates"), static_folder=str(root / "static"))
+    app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=settings.max_body_bytes,
+                      SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+                      SESSION_COOKIE_SECURE=settings.public_url.startswith("https://"))
+    gateway = build_gateway(settings, clock, providers)
+    app.extensions["sms_gateway"] = gateway
+    errors.init_app(app)
+    app.register_blueprint(webhooks.bp)
+    return app

@@ -1,0 +1,174 @@
+"""`sms-gateway`: serve, migrate, staff, tickets, simulate, classify, evaluate."""
+from __future__ import annotations
+
+import json
+import secrets
+import sys
+
+import click
+
+from .settings import SettingsError, load_settings
+
+
+def _settings():
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        raise click.ClickException(f"configuration: {exc}") from None
+
+
+def _gateway():
+    from . import build_gateway
+
+    return build_gateway(_settings())
+
+
+@click.group()
+def main() -> None:
+    """Kashan 137 SMS gateway."""
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int)
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the web app with gunicorn (production WSGI server)."""
+    from gunicorn.app.base import BaseApplication
+
+    settings = _settings()
+
+    class _Server(BaseApplication):
+        def load_config(self):
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("threads", 4)
+            self.cfg.set("timeout", 30)
+
+        def load(self):
+            from . import create_app
+
+            return create_app(settings)
+
+    _Server().run()
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply migrations up to the newest."""
+    from pathlib import Path
+
+    from .db import make_engine
+    from .migrate import upgrade
+
+    settings = _settings()
+    if settings.database_url.startswith("sqlite:///") and not settings.database_url.startswith("sqlite:////"):
+        Path(settings.database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    engine.dispose()
+    click.echo("database is up to date")
+
+
+@main.command("create-staff")
+@click.option("--username", required=True)
+@click.option("--password", required=True)
+@click.option("--role", type=click.Choice(["operator", "supervisor", "admin"]), default="operator")
+@click.option("--region", type=int, default=None)
+def create_staff_command(username: str, password: str, role: str, region: int | None) -> None:
+    """Create a staff login."""
+    from .staff import StaffError, create_staff
+
+    gateway = _gateway()
+    try:
+        create_staff(gateway.sessions, username, password, role, region, gateway.clock())
+    except StaffError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"created {role} {username}")
+
+
+@main.command("demo-login")
+def demo_login() -> None:
+    """Create the demo admin once and print its password; print nothing new if it exists."""
+    from .staff import StaffError, create_staff
+
+    gateway = _gateway()
+    password = secrets.token_urlsafe(9)
+    try:
+        create_staff(gateway.sessions, "demo", password, "admin", None, gateway.clock())
+    except StaffError:
+        click.echo("demo login exists (username: demo); reset it with create-staff under another name")
+        return
+    click.echo(f"demo staff login: username demo, password {password}  (shown once)")
+
+
+@main.group()
+def tickets() -> None:
+    """Look at tickets."""
+
+
+@tickets.command("list")
+@click.option("--status", default=None)
+@click.option("--limit", default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+def tickets_list(status: str | None, limit: int, as_json: bool) -> None:
+    from .queries import list_tickets
+
+    rows = list_tickets(_gateway().sessions, status=status, limit=limit)
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+        return
+    for r in rows:
+        click.echo(f"{r['code']}  {r['status']:<11} {r['category'] or '-':<20} "
+                   f"{r['neighbourhood'] or '-'} ({r['region'] or '?'})  {r['phone']}  {r['opened_at']}")
+
+
+@tickets.command("show")
+@click.argument("code")
+@click.option("--json", "as_json", is_flag=True)
+def tickets_show(code: str, as_json: bool) -> None:
+    from .queries import ticket_detail
+    from .tracking import to_latin_digits
+
+    detail = ticket_detail(_gateway().sessions, to_latin_digits(code.strip()))
+    if detail is None:
+        raise click.ClickException(f"no ticket with code {code}")
+    if as_json:
+        click.echo(json.dumps(detail, ensure_ascii=False, indent=1))
+        return
+    for key, value in detail.items():
+        if key != "events":
+            click.echo(f"{key}: {value}")
+    for e in detail["events"]:
+        click.echo(f"  {e['at']}  {e['actor']}: {e['action']} {e['note']}")
+
+
+@main.command()
+@click.argument("text")
+@click.option("--from", "sender", required=True, help="the citizen's phone number")
+@click.option("--url", default="http://127.0.0.1:5000", show_default=True)
+def simulate(text: str, sender: str, url: str) -> None:
+    """Send TEXT to a running server's console webhook and print the reply."""
+    import requests
+
+    try:
+        response = requests.post(f"{url.rstrip('/')}/webhooks/console/sms",
+                                 json={"from": sender, "text": text}, timeout=10)
+    except requests.RequestException as exc:
+        raise click.ClickException(f"server at {url} not reachable: {type(exc).__name__}") from None
+    if response.status_code != 200:
+        raise click.ClickException(f"HTTP {response.status_code}: {response.text[:200]}")
+    click.echo(response.json()["reply"])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,39 @@
+"""Iranian phone numbers, in whatever form they arrive, as +98…"""
+from __future__ import annotations
+
+import re
+
+_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
+_NOISE = re.compile(r"[\s\-().\u200c\u200e\u200f\u202a-\u202e]")
+
+
+class InvalidPhone(ValueError):
+    pass
+
+
+def normalise_phone(raw: str) -> str:
+    """'09121234567', '989121234567', '+98 912 123 4567', '۰۹۱۲…', '0098…' → '+989121234567'."""
+    digits = _NOISE.sub("", (raw or "").translate(_DIGITS))
+    if digits.startswith("+"):
+        digits = "+" + digits[1:]
+    if not re.fullmatch(r"\+?\d{4,15}", digits):
+        raise InvalidPhone(f"not a phone number: {raw!r}")
+    if digits.startswith("0098"):
+        digits = "+98" + digits[4:]
+    elif digits.startswith("98") and len(digits) == 12:
+        digits = "+" + digits
+    elif digits.startswith("09") and len(digits) == 11:
+        digits = "+98" + digits[1:]
+    elif digits.startswith("9") and len(digits) == 10:
+        digits = "+98" + digits
+    if digits.startswith("+"):
+        return digits
+    return digits  # a short code or landline without a country prefix: keep as given
+
+
+def mask_phone(phone: str) -> str:
+    """+989121234567 → 0912***4567, for logs and staff who may not see the whole number."""
+    local = "0" + phone[3:] if phone.startswith("+98") else phone
+    if len(local) < 8:
+        return "***"
+    return local[:4] + "***" + local[-4:]

@@ -1,0 +1,52 @@
+"""Persian text folded for matching: one spelling for what citizens type a dozen ways.
+
+NFKC first (presentation forms, NBSP), then one translation table for letters, digits, marks and
+punctuation, then repeated letters collapsed. Lossy by design: the output is for matching only.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_TABLE: dict[int, str | None] = {}
+
+
+def _map(chars: str, to: str | None) -> None:
+    for ch in chars:
+        _TABLE[ord(ch)] = to
+
+
+_map("يىۍېٸ", "ی")
+_map("كګڪ", "ک")
+_map("ةۀۂ", "ه")
+_map("أإٱٲٳآ", "ا")
+_map("ؤ", "و")
+_map("ئ", "ی")
+_map("ء", None)
+_map("\u0640", None)  # tatweel
+_map("".join(chr(c) for c in range(0x064B, 0x0660)), None)  # harakat, superscript alef, hamza marks
+_map("\u0670\u06D6\u06D7\u06D8\u06D9\u06DA\u06DB\u06DC\u06DF\u06E0\u06E1\u06E2\u06E3\u06E4\u06E7\u06E8"
+     "\u06EA\u06EB\u06EC\u06ED", None)
+_map("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff\u00ad", None)  # bidi, BOM
+_map("\u200c\u200d", " ")  # ZWNJ/ZWJ: a word boundary for matching; joined forms are tried too
+for _i, _d in enumerate("۰۱۲۳۴۵۶۷۸۹"):
+    _TABLE[ord(_d)] = str(_i)
+for _i, _d in enumerate("٠١٢٣٤٥٦٧٨٩"):
+    _TABLE[ord(_d)] = str(_i)
+_map("،؛؟«»٪٬٫…!?.,;:()[]{}\"'`-_/\\|*+=#@<>~^&$%\u2013\u2014\u2018\u2019\u201c\u201d", " ")
+
+_REPEATS = re.compile(r"(\D)\1{2,}")
+_SPACES = re.compile(r"\s+")
+
+
+def normalize(text: str) -> str:
+    """Fold a citizen's text to the matching form: Persian letters, Latin digits, single spaces."""
+    if not text:
+        return ""
+    text = unicodedata.normalize("NFKC", text).translate(_TABLE).lower()
+    text = _REPEATS.sub(r"\1", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def to_latin_digits(text: str) -> str:
+    return text.translate({k: v for k, v in _TABLE.items() if v is not None and v.isdigit()})

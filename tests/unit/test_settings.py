@@ -1,0 +1,46 @@
+import pytest
+
+from sms_gateway.settings import SettingsError, load_settings
+
+
+def test_defaults_run_without_any_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings(environ={})
+    assert settings.provider == "console"
+    assert settings.database_url.startswith("sqlite:///")
+
+
+def test_toml_then_environment_override(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text('database_url = "sqlite:///a.db"\npublic_url = "https://x.example"\n'
+                    '[kavenegar]\napi_key = "k"\nwebhook_token = "t"\napi_url = "http://127.0.0.1:1"\n')
+    env = {"SMS_GATEWAY_CONFIG": str(path), "SMS_GATEWAY_DATABASE_URL": "sqlite:///b.db",
+           "SMS_GATEWAY_KAVENEGAR_API_URL": "http://127.0.0.1:2", "SMS_GATEWAY_SECRET_KEY": "s3"}
+    s = load_settings(environ=env)
+    assert s.database_url == "sqlite:///b.db"
+    assert s.public_url == "https://x.example"
+    assert s.kavenegar.api_key == "k"
+    assert s.kavenegar.api_url == "http://127.0.0.1:2"
+    assert s.secret_key == "s3"
+
+
+@pytest.mark.parametrize("env,key", [
+    ({"SMS_GATEWAY_PROVIDER": "pigeon"}, "provider"),
+    ({"SMS_GATEWAY_PROVIDER": "kavenegar", "SMS_GATEWAY_SECRET_KEY": "x"}, "kavenegar.api_key"),
+    ({"SMS_GATEWAY_PROVIDER": "twilio", "SMS_GATEWAY_SECRET_KEY": "x",
+      "SMS_GATEWAY_TWILIO_ACCOUNT_SID": "AC1"}, "twilio.auth_token"),
+    ({"SMS_GATEWAY_PUBLIC_URL": "sms.example"}, "public_url"),
+    ({"SMS_GATEWAY_MAX_TEXT_CHARS": "many"}, "max_text_chars"),
+    ({"SMS_GATEWAY_CONFIG": "/nonexistent/config.toml"}, "SMS_GATEWAY_CONFIG"),
+])
+def test_bad_values_stop_startup_naming_the_key(env, key, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SettingsError, match=key.replace(".", r"\.")):
+        load_settings(environ=env)
+
+
+def test_unknown_key_in_file_is_named(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text('databse_url = "x"\n')
+    with pytest.raises(SettingsError, match="databse_url"):
+        load_settings(environ={"SMS_GATEWAY_CONFIG": str(path)})
