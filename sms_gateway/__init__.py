@@ -56,7 +56,7 @@ def build_gateway(settings: Settings, clock=None, providers: Mapping[str, Provid
         if name not in webhook and name != "console":
             log.warning("%s is not configured: its webhook is disabled", name)
     clock = clock or utc_now
-    intake = IntakeContext(classifier=Classifier(), templates=SmsTemplates(), clock=clock,
+    intake = IntakeContext(classifier=Classifier(settings.city_data or None), templates=SmsTemplates(), clock=clock,
                            max_text_chars=settings.max_text_chars, timezone=settings.timezone)
     return Gateway(settings, engine, make_session_factory(engine), clock, built, webhook, intake)
 

@@ -170,5 +170,36 @@ def simulate(text: str, sender: str, url: str) -> None:
     click.echo(response.json()["reply"])
 
 
+
+@main.command()
+def classify() -> None:
+    """Read JSON lines {"text": ...} on stdin, write one JSON result per line, streaming."""
+    from .understanding import Classifier
+
+    classifier = Classifier(_settings().city_data or None)
+    for line_no, line in enumerate(sys.stdin, 1):
+        if not line.strip():
+            continue
+        try:
+            text = json.loads(line)["text"]
+            result = classifier.classify(text if isinstance(text, str) else "").as_json()
+        except (ValueError, KeyError, TypeError):
+            result = {"error": f"line {line_no}: expected a JSON object with a text field"}
+        sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+
+
+@main.command()
+@click.argument("corpus", type=click.Path(exists=True, dir_okay=False))
+def evaluate(corpus: str) -> None:
+    """Score the classifier on a labelled JSON-lines corpus."""
+    from .understanding import Classifier
+    from .understanding.evaluate import print_report, score
+
+    with open(corpus, encoding="utf-8") as fh:
+        rows = [json.loads(line) for line in fh if line.strip()]
+    print_report(score(rows, Classifier(_settings().city_data or None)), sys.stdout)
+
+
 if __name__ == "__main__":
     sys.exit(main())

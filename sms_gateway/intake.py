@@ -91,6 +91,8 @@ def _intake(session: Session, sms: InboundSms, phone: str, ctx: IntakeContext,
             _event(session, ticket, "system", "note", f"متن پیامک {len(text)} نویسه بود و برای پردازش به "
                                                       f"{ctx.max_text_chars} نویسه کوتاه شد", now)
     inbound.reply_text = reply
+    if reply is None:
+        return IntakeResult(None, ticket.tracking_code if ticket else None, None)
     outbound = OutboundMessage(citizen_id=citizen.id, to_phone=phone, text=reply, segments=count_segments(reply),
                                kind=kind, provider=reply_provider, status="sent" if reply_inline else "queued",
                                attempts=1 if reply_inline else 0, ticket_id=ticket.id if ticket else None,
@@ -110,14 +112,32 @@ def _citizen(session: Session, phone: str, now: datetime) -> Citizen:
     return citizen
 
 
+_SERVICES = {"fire": ("125", "آتش‌نشانی"), "ambulance": ("115", "اورژانس"), "police": ("110", "پلیس"),
+             "gas": ("194", "فوریت گاز"), "accident": ("115", "اورژانس")}
+
+
 def _decide(session: Session, citizen: Citizen, u: Understanding, text: str, ctx: IntakeContext,
-            now: datetime) -> tuple[Ticket | None, str, str]:
+            now: datetime) -> tuple[Ticket | None, str | None, str]:
     t = ctx.templates
     if u.intent == "status_query":
         return None, status_reply(session, citizen, u.tracking_code, ctx), "status_reply"
+    if u.intent == "opt_out":
+        already = citizen.opted_out
+        citizen.opted_out = True
+        return None, None if already else t.render("opted_out"), "opt_out"
+    if u.intent == "opt_in":
+        citizen.opted_out = False
+        return None, t.render("opted_in"), "opt_in"
+    if u.intent == "identity_required":
+        return None, t.render("identity_required"), "identity_required"
     if u.intent == "unclear" or not text.strip():
         return None, t.render("ask_what"), "ask_what"
+    if u.intent == "report" and u.outside_city and not u.neighbourhood:
+        return None, t.render("outside_city", place=u.outside_city), "outside_city"
     ticket = open_ticket(session, citizen, u, text, now)
+    if u.intent == "emergency":
+        number, service = _SERVICES.get(u.emergency_service or "", _SERVICES["fire"])
+        return ticket, t.render("emergency", number=number, service=service, code=ticket.tracking_code), "emergency"
     return ticket, t.render("ack", code=ticket.tracking_code), "ack"
 
 

@@ -35,7 +35,9 @@ for _i, _d in enumerate("٠١٢٣٤٥٦٧٨٩"):
     _TABLE[ord(_d)] = str(_i)
 _map("،؛؟«»٪٬٫…!?.,;:()[]{}\"'`-_/\\|*+=#@<>~^&$%\u2013\u2014\u2018\u2019\u201c\u201d", " ")
 
-_REPEATS = re.compile(r"(\D)\1{2,}")
+_REPEATS = re.compile(r"([^\da-z])\1{2,}")
+_LATIN_REPEATS = re.compile(r"([a-z])\1+")
+_LETTER_DIGIT = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")
 _SPACES = re.compile(r"\s+")
 
 
@@ -45,8 +47,13 @@ def normalize(text: str) -> str:
         return ""
     text = unicodedata.normalize("NFKC", text).translate(_TABLE).lower()
     text = _REPEATS.sub(r"\1", text)
+    text = _LATIN_REPEATS.sub(r"\1", text)  # Finglish: «aashghaal», «kooche» → «ashghal», «koche»
+    text = _LETTER_DIGIT.sub(" ", text)  # «لغو11», «کوچه۱۴»
     return _SPACES.sub(" ", text).strip()
 
 
+_DIGITS_ONLY = {k: v for k, v in _TABLE.items() if v is not None and v.isdigit()}
+
+
 def to_latin_digits(text: str) -> str:
-    return text.translate({k: v for k, v in _TABLE.items() if v is not None and v.isdigit()})
+    return text.translate(_DIGITS_ONLY)

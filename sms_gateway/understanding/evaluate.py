@@ -1,0 +1,58 @@
+"""Score the classifier on a labelled corpus (the format of tests/data/dev.jsonl)."""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Iterable, TextIO
+
+from .classifier import Classifier
+
+
+@dataclass
+class Scores:
+    total: Counter = field(default_factory=Counter)
+    right: Counter = field(default_factory=Counter)
+    confusion: Counter = field(default_factory=Counter)
+    misses: list[dict] = field(default_factory=list)
+
+    def accuracy(self, name: str) -> float:
+        return self.right[name] / self.total[name] if self.total[name] else 1.0
+
+
+def score(rows: Iterable[dict], classifier: Classifier) -> Scores:
+    """Intent on every row; category where intent is report; place on report and emergency; code on status."""
+    s = Scores()
+    for row in rows:
+        u = classifier.classify(row["text"])
+        checks = [("intent", row["intent"], u.intent)]
+        if row["intent"] == "report":
+            checks.append(("category", row.get("category"), u.category))
+            s.confusion[(row.get("category"), u.category)] += 1
+        if row["intent"] in ("report", "emergency"):
+            checks.append(("neighbourhood", row.get("neighbourhood"), u.neighbourhood))
+        if row["intent"] == "status_query":
+            checks.append(("tracking_code", row.get("tracking_code"), u.tracking_code))
+        for name, expected, got in checks:
+            s.total[name] += 1
+            if expected == got:
+                s.right[name] += 1
+            else:
+                s.misses.append({"id": row.get("id"), "field": name, "expected": expected, "got": got,
+                                 "text": row["text"]})
+    return s
+
+
+def print_report(s: Scores, out: TextIO) -> None:
+    for name in ("intent", "category", "neighbourhood", "tracking_code"):
+        out.write(f"{name:<14} {s.accuracy(name):.3f}  ({s.right[name]}/{s.total[name]})\n")
+    labels = sorted({a for a, _ in s.confusion} | {b for _, b in s.confusion}, key=str)
+    out.write("\ncategory confusion (row = expected, only rows with errors):\n")
+    for a in labels:
+        wrong = {b: n for (x, b), n in s.confusion.items() if x == a and b != a}
+        if wrong:
+            out.write(f"  {a}: right {s.confusion[(a, a)]}, " +
+                      ", ".join(f"{b}:{n}" for b, n in sorted(wrong.items(), key=lambda kv: -kv[1])) + "\n")
+    out.write(f"\nmisses ({len(s.misses)}):\n")
+    for m in s.misses:
+        out.write(json.dumps(m, ensure_ascii=False) + "\n")

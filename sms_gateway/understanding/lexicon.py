@@ -1,0 +1,88 @@
+"""Phrase matching over normalised tokens, forgiving Persian suffixes and joined or split words."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Iterable
+
+from .normalize import normalize
+
+# Colloquial and written suffixes a citizen glues to a word: plurals, possessives, «است», «را».
+SUFFIXES = sorted({
+    "هایی", "هامون", "هاتون", "هاشون", "هاش", "های", "ها", "ای", "اشون", "امون", "اتون", "ام", "ات", "اش",
+    "مون", "تون", "شون", "یی", "ی", "ا", "ش", "م", "ت", "ه", "یه", "ست", "شو", "مو", "رو", "و", "ن", "ید", "یم",
+    "ند", "ان", "ین", "s", "e", "ye", "ha", "haye", "aye", "a", "mun", "moon",
+}, key=len, reverse=True)
+
+
+@dataclass(frozen=True)
+class Match:
+    kind: str       # e.g. "place", "category", "intent"
+    value: Any      # the place, the category code, …
+    weight: float
+    start: int      # token index
+    end: int        # one past the last token
+    phrase: str
+
+
+@lru_cache(maxsize=65536)
+def base_forms(token: str) -> frozenset[str]:
+    """The token and what it can be with one suffix taken off (and «ه» put back: کوچمون → کوچه)."""
+    forms = {token}
+    for suffix in SUFFIXES:
+        if token.endswith(suffix) and len(token) - len(suffix) >= 2:
+            stem = token[: -len(suffix)]
+            forms.add(stem)
+            forms.add(stem + "ه")
+    return frozenset(forms)
+
+
+class PhraseIndex:
+    """Phrases of one to four tokens, looked up by their first token."""
+
+    def __init__(self) -> None:
+        self._by_first: dict[str, list[tuple[tuple[str, ...], str, Any, float]]] = {}
+        self._joined: dict[str, list[tuple[str, Any, float, str]]] = {}
+
+    def add(self, phrase: str, kind: str, value: Any, weight: float = 1.0) -> None:
+        tokens = tuple(normalize(phrase).split())
+        if not tokens:
+            return
+        self._by_first.setdefault(tokens[0], []).append((tokens, kind, value, weight))
+        if len(tokens) > 1:  # the same words typed without spaces
+            self._by_first.setdefault("".join(tokens), []).append((("".join(tokens),), kind, value, weight))
+        if len(tokens) == 1 and len(tokens[0]) >= 5:
+            self._joined.setdefault(tokens[0], []).append((kind, value, weight, phrase))
+
+    def add_all(self, phrases: Iterable[str], kind: str, value: Any, weight: float = 1.0) -> None:
+        for phrase in phrases:
+            self.add(phrase, kind, value, weight)
+
+    def keys(self) -> list[str]:
+        return list(self._by_first)
+
+    def find(self, tokens: list[str], forms: list[frozenset[str]] | None = None) -> list[Match]:
+        """Every phrase occurring in the tokens, each token allowed its suffixes."""
+        forms = forms if forms is not None else [base_forms(t) for t in tokens]
+        found: list[Match] = []
+        n = len(tokens)
+        for i in range(n):
+            for first in forms[i]:
+                for phrase, kind, value, weight in self._by_first.get(first, ()):
+                    end = i + len(phrase)
+                    if end <= n and all(phrase[k] in forms[i + k] for k in range(1, len(phrase))):
+                        found.append(Match(kind, value, weight, i, end, " ".join(phrase)))
+            if i + 1 < n:  # a single-word phrase typed split in two: «پشت مشهد» for «پشتمشهد»
+                for kind, value, weight, phrase in self._joined.get(tokens[i] + tokens[i + 1], ()):
+                    found.append(Match(kind, value, weight, i, i + 2, phrase))
+        return found
+
+
+def longest_first(matches: list[Match]) -> list[Match]:
+    """Drop matches lying inside a longer match of the same kind."""
+    kept: list[Match] = []
+    for m in sorted(matches, key=lambda m: (-(m.end - m.start), m.start)):
+        if not any(k.kind == m.kind and k.start <= m.start and m.end <= k.end
+                   and (k.value == m.value or k.end - k.start > m.end - m.start) for k in kept):
+            kept.append(m)
+    return sorted(kept, key=lambda m: m.start)

@@ -1,0 +1,18 @@
+"""Every SMS template, filled with the longest realistic values, fits two UCS-2 segments."""
+import re
+
+import pytest
+
+from sms_gateway.messages import SmsTemplates
+from sms_gateway.segments import count_segments
+
+LONGEST = {"code": "99999999", "status_label": "ارجاع به واحد مربوط", "updated": "۲۹ اردیبهشت ۱۴۰۵",
+           "number": "۱۱۵", "service": "فوریت گاز", "place": "آران و بیدگل"}
+
+
+@pytest.mark.parametrize("name", SmsTemplates().names())
+def test_template_fits_two_segments_with_persian_digits_and_no_links(name):
+    text = SmsTemplates().render(name, **LONGEST)
+    assert count_segments(text) <= 2, (name, len(text))
+    assert not re.search(r"[0-9]", text), "Persian digits only"
+    assert "http" not in text and "www" not in text
