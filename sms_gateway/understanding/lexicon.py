@@ -1,9 +1,8 @@
 """Phrase matching over normalised tokens, forgiving Persian suffixes and joined or split words."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Iterable
+from typing import Any, Iterable, NamedTuple
 
 from .normalize import normalize
 
@@ -15,8 +14,7 @@ SUFFIXES = sorted({
 }, key=len, reverse=True)
 
 
-@dataclass(frozen=True)
-class Match:
+class Match(NamedTuple):
     kind: str       # e.g. "place", "category", "intent"
     value: Any      # the place, the category code, …
     weight: float
@@ -66,9 +64,10 @@ class PhraseIndex:
         forms = forms if forms is not None else [base_forms(t) for t in tokens]
         found: list[Match] = []
         n = len(tokens)
+        by_first = self._by_first
         for i in range(n):
-            for first in forms[i]:
-                for phrase, kind, value, weight in self._by_first.get(first, ()):
+            for first in forms[i] & by_first.keys():
+                for phrase, kind, value, weight in by_first[first]:
                     end = i + len(phrase)
                     if end <= n and all(phrase[k] in forms[i + k] for k in range(1, len(phrase))):
                         found.append(Match(kind, value, weight, i, end, " ".join(phrase)))
