@@ -66,8 +66,8 @@ class PhraseIndex:
         n = len(tokens)
         by_first = self._by_first
         for i in range(n):
-            for first in forms[i] & by_first.keys():
-                for phrase, kind, value, weight in by_first[first]:
+            for first in forms[i]:
+                for phrase, kind, value, weight in by_first.get(first, ()):
                     end = i + len(phrase)
                     if end <= n and all(phrase[k] in forms[i + k] for k in range(1, len(phrase))):
                         found.append(Match(kind, value, weight, i, end, " ".join(phrase)))
