@@ -137,7 +137,7 @@ def tickets_list(status: str | None, limit: int, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def tickets_show(code: str, as_json: bool) -> None:
     from .queries import ticket_detail
-    from .tracking import to_latin_digits
+    from .understanding.normalize import to_latin_digits
 
     detail = ticket_detail(_gateway().sessions, to_latin_digits(code.strip()))
     if detail is None:

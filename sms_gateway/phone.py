@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import re
 
-_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
+from .understanding.normalize import to_latin_digits
+
 _NOISE = re.compile(r"[\s\-().\u200c\u200e\u200f\u202a-\u202e]")
 
 
@@ -13,7 +14,7 @@ class InvalidPhone(ValueError):
 
 def normalise_phone(raw: str) -> str:
     """'09121234567', '989121234567', '+98 912 123 4567', '۰۹۱۲…', '0098…' → '+989121234567'."""
-    digits = _NOISE.sub("", (raw or "").translate(_DIGITS))
+    digits = _NOISE.sub("", to_latin_digits(raw or ""))
     if digits.startswith("+"):
         digits = "+" + digits[1:]
     if not re.fullmatch(r"\+?\d{4,15}", digits):

@@ -16,7 +16,6 @@ _DAMM = (
     (9, 4, 3, 8, 6, 1, 7, 2, 0, 5), (2, 5, 8, 1, 4, 3, 6, 7, 9, 0),
 )
 CODE_LENGTH = 8
-_ANY_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
 
 
 def damm_digit(digits: str) -> int:
@@ -33,7 +32,3 @@ def new_tracking_code() -> str:
 
 def is_valid_tracking_code(code: str) -> bool:
     return bool(re.fullmatch(r"[1-9]\d{%d}" % (CODE_LENGTH - 1), code)) and damm_digit(code) == 0
-
-
-def to_latin_digits(text: str) -> str:
-    return text.translate(_ANY_DIGITS)

@@ -7,7 +7,7 @@ from pathlib import Path
 from rapidfuzz import fuzz, process
 
 from .citydata import CityData, load_city, load_intent_lexicon
-from .lexicon import Match, PhraseIndex, base_forms, longest_first
+from .lexicon import Match, PhraseIndex, longest_first
 from .model import Understanding
 from .normalize import normalize, to_latin_digits
 
@@ -18,7 +18,6 @@ _FINE = ["مشکل نداره", "مشکلی نداره", "مشکل نداریم"
          "حل شد", "رسیدگی کردن", "مرتب میاد", "مرتب میبرن", "مهم نیست", "رو بردن", "moshkel nadare"]
 _EMPHASIS = {"بدتر", "بدترش", "اصل", "اصلی", "مهمتر", "مخصوصا", "بخصوص", "خصوصا"}
 _STREET_CUES = {"خیابان", "خیابون", "بلوار", "خ", "میدان", "میدون", "khiaban", "meydan"}
-_EMERGENCY_NUMBERS = {"gas": "194", "fire": "125", "ambulance": "115", "police": "110", "accident": "115"}
 WEIGHTS = {"strong": 3.0, "medium": 1.5, "weak": 0.5}
 
 
@@ -61,8 +60,7 @@ class Classifier:
         tokens = norm.split()
         if not any(ch.isalnum() for ch in norm):
             return Understanding("unclear")
-        forms = [base_forms(t) for t in tokens]
-        matches = self.index.find(tokens, forms)
+        matches = self.index.find(tokens)
         kinds = {m.kind for m in matches}
         content = [t for t in tokens if t not in self._fillers and not t.isdigit()]
         whole = re.sub(r"(.)\1+", r"\1", " ".join(t for t in tokens if t not in self._fillers))
@@ -74,10 +72,10 @@ class Classifier:
             return Understanding("opt_out")
 
         code = self._tracking_code(text)
-        place, place_conf = self._place(tokens, forms, matches)
         if code and ("status_words" in kinds or "status_phrases" in kinds or len(content) <= 1):
             return Understanding("status_query", tracking_code=code)
 
+        place, place_conf = self._place(tokens, matches)
         category, cat_conf = self._category(tokens, matches)
         region = place.region if place else None
         where = {"neighbourhood": place.name if place else None, "region": region, "place_confidence": place_conf}
@@ -103,7 +101,7 @@ class Classifier:
                 return digits
         return None
 
-    def _place(self, tokens: list[str], forms, matches: list[Match]):
+    def _place(self, tokens: list[str], matches: list[Match]):
         places = [m for m in longest_first([m for m in matches if m.kind == "place"]) if self._plausible(tokens, m)]
         if places:
             best = max(places, key=lambda m: (m.end - m.start, self._cued(tokens, m.start), -m.start))
@@ -214,9 +212,6 @@ class Classifier:
 _COMMON_WORDS = {"پنجاه", "پنجره", "پنجشنبه", "شصت", "هفتاد", "هشتاد", "نود", "دویست", "سیصد", "پانصد", "هزار",
                  "ماشین", "ماشینا", "خیابون", "خیابان", "کوچه", "کوچیک", "بزرگ", "همسایه", "بچه", "مدرسه", "مسجد"}
 _STRUCTURES = {"سقف", "دیوار", "ساختمان", "ساختمون", "سقفش", "دیوارش"}
-_WIRES = {"سیم", "سیمش", "سیمای", "سیمها", "سیم های", "kabl", "sim"}
+_WIRES = {"سیم", "سیمش", "سیمای", "سیمها", "kabl", "sim"}
 _LOOSE = {"پاره", "لخت", "افتاده", "قطع", "اتصالی", "جرقه"}
 
-
-def emergency_number(service: str | None) -> str | None:
-    return _EMERGENCY_NUMBERS.get(service or "")
