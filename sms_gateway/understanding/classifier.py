@@ -12,6 +12,7 @@ from .model import Understanding
 from .normalize import normalize, to_latin_digits
 
 _CODE = re.compile(r"(?<![\d])(\d(?:[\d]|[-\s](?=\d)){5,12}\d)(?![\d])")
+_DOUBLED = re.compile(r"(.)\1+")
 _CONTRAST = {"ولی", "اما", "ولیکن", "بلکه", "vali", "ama", "منتها", "فقط"}
 _FINE = ["مشکل نداره", "مشکلی نداره", "مشکل نداریم", "مشکلی نداریم", "مشکلی نیست", "مشکل نیست", "مرتب", "درسته",
          "درست کردن", "پر کردن", "تعمیر کردن", "دستشون درد نکنه", "دستتون درد نکنه", "خوبه", "عالیه",
@@ -50,6 +51,7 @@ class Classifier:
                 key = normalize(variant)
                 if len(key) >= 5 and key not in self._ambiguous:
                     self._fuzzy_keys[key] = place
+        self._fuzzy_cache: dict[str, tuple[str, float] | None] = {}
         self._fuzzy_by_initial: dict[str, list[str]] = {}
         for key in self._fuzzy_keys:  # a typo keeps the first letter: compare only names that share it
             self._fuzzy_by_initial.setdefault(key[0], []).append(key)
@@ -63,12 +65,13 @@ class Classifier:
         matches = self.index.find(tokens)
         kinds = {m.kind for m in matches}
         content = [t for t in tokens if t not in self._fillers and not t.isdigit()]
-        whole = re.sub(r"(.)\1+", r"\1", " ".join(t for t in tokens if t not in self._fillers))
-
-        if whole in self._opt_in_whole or norm in self._opt_in_whole:
-            return Understanding("opt_in")
-        if whole in self._opt_out_whole or norm in self._opt_out_whole or (
-                "opt_out" in kinds and "opt_out_topic" in kinds):
+        if len(content) <= 3:  # «لغو»، «لغوووو»، «لغو ۱۱ لطفا»: the whole message is the command
+            whole = _DOUBLED.sub(r"\1", " ".join(t for t in tokens if t not in self._fillers))
+            if whole in self._opt_in_whole or norm in self._opt_in_whole:
+                return Understanding("opt_in")
+            if whole in self._opt_out_whole or norm in self._opt_out_whole:
+                return Understanding("opt_out")
+        if "opt_out" in kinds and "opt_out_topic" in kinds:
             return Understanding("opt_out")
 
         code = self._tracking_code(text)
@@ -137,17 +140,28 @@ class Classifier:
                 query = " ".join(tokens[i:i + n])
                 if len(query) < 5 or query.isdigit():
                     continue
-                choices = self._fuzzy_by_initial.get(query[0])
-                if not choices:
-                    continue
-                hit = process.extractOne(query, choices, scorer=fuzz.ratio, score_cutoff=86)
-                # about the same length too: «بچه کوچیک» is not «فین کوچیک»
-                if hit and abs(len(hit[0]) - len(query)) <= 2 and (
-                        best is None or hit[1] > best[1]):
+                hit = self._closest_place_name(query)
+                if hit and (best is None or hit[1] > best[1]):
                     best = hit
         if best is None:
             return None, 0.0
         return self._fuzzy_keys[best[0]], round(best[1] / 100 * 0.9, 2)
+
+    def _closest_place_name(self, query: str) -> tuple[str, float] | None:
+        """Memoised: the same words come back in message after message."""
+        if query in self._fuzzy_cache:
+            return self._fuzzy_cache[query]
+        hit = None
+        choices = self._fuzzy_by_initial.get(query[0])
+        if choices:
+            found = process.extractOne(query, choices, scorer=fuzz.ratio, score_cutoff=86)
+            # about the same length too: «بچه کوچیک» is not «فین کوچیک»
+            if found and abs(len(found[0]) - len(query)) <= 2:
+                hit = (found[0], found[1])
+        if len(self._fuzzy_cache) >= 50_000:
+            self._fuzzy_cache.clear()
+        self._fuzzy_cache[query] = hit
+        return hit
 
     def _category(self, tokens: list[str], matches: list[Match]) -> tuple[str | None, float]:
         cats = longest_first([m for m in matches if m.kind == "category"])

@@ -14,6 +14,9 @@ SUFFIXES = sorted({
 }, key=len, reverse=True)
 
 
+_CANDIDATE_CACHE = 50_000
+
+
 class Match(NamedTuple):
     kind: str       # e.g. "place", "category", "intent"
     value: Any      # the place, the category code, …
@@ -41,8 +44,10 @@ class PhraseIndex:
     def __init__(self) -> None:
         self._by_first: dict[str, list[tuple[tuple[str, ...], str, Any, float]]] = {}
         self._joined: dict[str, list[tuple[str, Any, float, str]]] = {}
+        self._candidates: dict[str, tuple[tuple[tuple[str, ...], str, Any, float], ...]] = {}
 
     def add(self, phrase: str, kind: str, value: Any, weight: float = 1.0) -> None:
+        self._candidates.clear()
         tokens = tuple(normalize(phrase).split())
         if not tokens:
             return
@@ -59,20 +64,33 @@ class PhraseIndex:
     def keys(self) -> list[str]:
         return list(self._by_first)
 
-    def find(self, tokens: list[str], forms: list[frozenset[str]] | None = None) -> list[Match]:
+    def candidates(self, token: str) -> tuple[tuple[tuple[str, ...], str, Any, float], ...]:
+        """Phrases that can start at this token, over all its base forms; memoised per token because a
+        city's vocabulary is small and every message repeats it."""
+        found = self._candidates.get(token)
+        if found is None:
+            found = tuple(entry for form in base_forms(token) for entry in self._by_first.get(form, ()))
+            if len(self._candidates) >= _CANDIDATE_CACHE:
+                self._candidates.clear()
+            self._candidates[token] = found
+        return found
+
+    def find(self, tokens: list[str]) -> list[Match]:
         """Every phrase occurring in the tokens, each token allowed its suffixes."""
-        forms = forms if forms is not None else [base_forms(t) for t in tokens]
         found: list[Match] = []
         n = len(tokens)
-        by_first = self._by_first
+        joined = self._joined
+        forms = [base_forms(t) for t in tokens]
         for i in range(n):
-            for first in forms[i]:
-                for phrase, kind, value, weight in by_first.get(first, ()):
-                    end = i + len(phrase)
-                    if end <= n and all(phrase[k] in forms[i + k] for k in range(1, len(phrase))):
-                        found.append(Match(kind, value, weight, i, end, " ".join(phrase)))
-            if i + 1 < n:  # a single-word phrase typed split in two: «پشت مشهد» for «پشتمشهد»
-                for kind, value, weight, phrase in self._joined.get(tokens[i] + tokens[i + 1], ()):
+            for phrase, kind, value, weight in self.candidates(tokens[i]):
+                size = len(phrase)
+                if size == 1:
+                    found.append(Match(kind, value, weight, i, i + 1, phrase[0]))
+                elif (i + size <= n and phrase[1] in forms[i + 1]
+                      and (size == 2 or all(phrase[k] in forms[i + k] for k in range(2, size)))):
+                    found.append(Match(kind, value, weight, i, i + size, " ".join(phrase)))
+            if i + 1 < n and joined:  # a single-word phrase typed split in two: «پشت مشهد» for «پشتمشهد»
+                for kind, value, weight, phrase in joined.get(tokens[i] + tokens[i + 1], ()):
                     found.append(Match(kind, value, weight, i, i + 2, phrase))
         return found
 
