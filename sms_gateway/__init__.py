@@ -31,6 +31,7 @@ class Gateway:
     providers: dict[str, Provider]
     webhook_providers: dict[str, Provider] = field(default_factory=dict)
     intake: object = None
+    followups: object = None
 
     @property
     def outbound_provider(self) -> Provider:
@@ -41,6 +42,7 @@ def build_gateway(settings: Settings, clock=None, providers: Mapping[str, Provid
     """Wire engine, sessions, providers and understanding; shared by the web app and the CLI."""
     from .db import make_engine, make_session_factory
     from .intake import IntakeContext
+    from .lifecycle import FollowUps
     from .messages import SmsTemplates
     from .understanding import Classifier
 
@@ -56,9 +58,27 @@ def build_gateway(settings: Settings, clock=None, providers: Mapping[str, Provid
         if name not in webhook and name != "console":
             log.warning("%s is not configured: its webhook is disabled", name)
     clock = clock or utc_now
-    intake = IntakeContext(classifier=Classifier(settings.city_data or None), templates=SmsTemplates(), clock=clock,
+    classifier = Classifier(settings.city_data or None)
+    templates = SmsTemplates()
+    followups = FollowUps(templates=templates, policy=policy_from(settings), city=classifier.city,
+                          outbound_provider=settings.provider, clock=clock)
+    intake = IntakeContext(classifier=classifier, templates=templates, clock=clock, followups=followups,
                            max_text_chars=settings.max_text_chars, timezone=settings.timezone)
-    return Gateway(settings, engine, make_session_factory(engine), clock, built, webhook, intake)
+    return Gateway(settings, engine, make_session_factory(engine), clock, built, webhook, intake, followups)
+
+
+def policy_from(settings: Settings):
+    from .domain import Policy
+    from .phone import normalise_phone
+    from .settings import parse_quiet_hours
+
+    quiet_start, quiet_end = parse_quiet_hours(settings.quiet_hours)
+    return Policy(timezone=settings.timezone, quiet_start=quiet_start, quiet_end=quiet_end,
+                  reminder_days=settings.reminder_days, clarify_hours=settings.clarify_hours,
+                  duplicate_days=settings.duplicate_days, max_tickets_per_day=settings.max_tickets_per_day,
+                  blocked_numbers=frozenset(normalise_phone(n) for n in settings.blocked_numbers),
+                  verdict_accept=settings.verdict_accept, verdict_object=settings.verdict_object,
+                  max_send_attempts=settings.max_send_attempts)
 
 
 def create_app(settings: Settings | None = None, clock=None, providers: Mapping[str, Provider] | None = None) -> Flask:

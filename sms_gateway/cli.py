@@ -152,6 +152,60 @@ def tickets_show(code: str, as_json: bool) -> None:
         click.echo(f"  {e['at']}  {e['actor']}: {e['action']} {e['note']}")
 
 
+@tickets.command("set-status")
+@click.argument("code")
+@click.argument("status")
+@click.option("--note", default="", help="the reason; required for not_doable and told to the citizen")
+@click.option("--actor", default="cli", show_default=True, help="who made the change, for the event log")
+def tickets_set_status(code: str, status: str, note: str, actor: str) -> None:
+    """Change a ticket's status through the same service the dashboard uses."""
+    from .domain import IllegalTransition
+    from .lifecycle import TicketNotFound, set_status_by_code
+    from .understanding.normalize import to_latin_digits
+
+    gateway = _gateway()
+    try:
+        ticket = set_status_by_code(gateway.sessions, to_latin_digits(code.strip()), status.strip(), actor, note,
+                                    gateway.followups)
+    except (IllegalTransition, TicketNotFound) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{ticket.tracking_code} is now {ticket.status}")
+
+
+def _instant(value: str | None):
+    from datetime import datetime, timezone
+
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"not an ISO-8601 time: {value!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+@main.command("run-due")
+@click.option("--now", "now_text", default=None, help="ISO-8601 instant to run as (default: now; naive = UTC)")
+def run_due_command(now_text: str | None) -> None:
+    """Run the due work once and print one JSON line per message sent."""
+    from . import build_gateway
+    from .scheduler import run_due
+
+    now = _instant(now_text)
+    gateway = build_gateway(_settings(), clock=(lambda: now) if now else None)
+    for sent in run_due(gateway, now):
+        if sent.status == "sent":
+            click.echo(json.dumps(sent.as_json(), ensure_ascii=False))
+
+
+@main.command()
+def scheduler() -> None:
+    """Run the scheduler (one per deployment): follow-ups, the outbox, polling."""
+    from .scheduler import run_scheduler
+
+    run_scheduler(_gateway())
+
+
 @main.command()
 @click.argument("text")
 @click.option("--from", "sender", required=True, help="the citizen's phone number")

@@ -2,22 +2,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Callable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from providers.base import InboundSms
 
-from . import domain
+from . import domain, lifecycle
 from .messages import SmsTemplates, jalali_date
-from .models import Citizen, InboundMessage, OutboundMessage, Ticket, TicketEvent
+from .models import Citizen, InboundMessage, OutboundMessage, Ticket
 from .phone import normalise_phone
 from .segments import count_segments
 from .tracking import new_tracking_code
+from .lifecycle import FollowUps
 from .understanding import Classifier, Understanding
+from .understanding.normalize import to_latin_digits
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,7 @@ class IntakeContext:
     classifier: Classifier
     templates: SmsTemplates
     clock: Callable[[], datetime]
+    followups: FollowUps
     max_text_chars: int = 1600
     timezone: str = "Asia/Tehran"
 
@@ -88,7 +91,7 @@ def _intake(session: Session, sms: InboundSms, phone: str, ctx: IntakeContext,
     if ticket is not None:
         inbound.ticket_id = ticket.id
         if truncated:
-            _event(session, ticket, "system", "note", f"متن پیامک {len(text)} نویسه بود و برای پردازش به "
+            lifecycle.record_event(session, ticket, "system", "note", f"متن پیامک {len(text)} نویسه بود و برای پردازش به "
                                                       f"{ctx.max_text_chars} نویسه کوتاه شد", now)
     inbound.reply_text = reply
     if reply is None:
@@ -114,11 +117,19 @@ def _citizen(session: Session, phone: str, now: datetime) -> Citizen:
 
 _SERVICES = {"fire": ("125", "آتش‌نشانی"), "ambulance": ("115", "اورژانس"), "police": ("110", "پلیس"),
              "gas": ("194", "فوریت گاز"), "accident": ("115", "اورژانس")}
+CLEAR_CATEGORY = 0.3  # below this the citizen is asked what the problem is
 
 
 def _decide(session: Session, citizen: Citizen, u: Understanding, text: str, ctx: IntakeContext,
             now: datetime) -> tuple[Ticket | None, str | None, str]:
-    t = ctx.templates
+    t, fu = ctx.templates, ctx.followups
+    if citizen.phone in fu.policy.blocked_numbers:
+        return None, None, "blocked"
+    verdict = fu.policy.verdict_of(to_latin_digits(text))
+    if verdict and (asked := _awaiting_verdict(session, citizen)) is not None:
+        lifecycle.record_verdict(session, asked, verdict, fu, now)
+        name = "verdict_objected" if verdict == "objected" else "verdict_thanks"
+        return asked, t.render(name, code=asked.tracking_code), "verdict"
     if u.intent == "status_query":
         return None, status_reply(session, citizen, u.tracking_code, ctx), "status_reply"
     if u.intent == "opt_out":
@@ -130,15 +141,86 @@ def _decide(session: Session, citizen: Citizen, u: Understanding, text: str, ctx
         return None, t.render("opted_in"), "opt_in"
     if u.intent == "identity_required":
         return None, t.render("identity_required"), "identity_required"
-    if u.intent == "unclear" or not text.strip():
-        return None, t.render("ask_what"), "ask_what"
-    if u.intent == "report" and u.outside_city and not u.neighbourhood:
-        return None, t.render("outside_city", place=u.outside_city), "outside_city"
-    ticket = open_ticket(session, citizen, u, text, now)
+    if u.intent in ("report", "unclear") and text.strip():
+        pending = _awaiting_answer(session, citizen, now, fu)
+        if pending is not None and _answers(pending, u):
+            _complete(session, pending, u, text, fu, now)
+            return pending, t.render("clarified", code=pending.tracking_code), "clarified"
     if u.intent == "emergency":
+        ticket = open_ticket(session, citizen, u, text, fu, now)
         number, service = _SERVICES.get(u.emergency_service or "", _SERVICES["fire"])
         return ticket, t.render("emergency", number=number, service=service, code=ticket.tracking_code), "emergency"
+    if u.intent == "unclear" or not text.strip():
+        return None, t.render("ask_what"), "ask_what"
+    if u.outside_city and not u.neighbourhood:
+        return None, t.render("outside_city", place=u.outside_city), "outside_city"
+    if _tickets_today(session, citizen, now, fu) >= fu.policy.max_tickets_per_day:
+        return None, t.render("too_many", limit=fu.policy.max_tickets_per_day), "too_many"
+    ticket = open_ticket(session, citizen, u, text, fu, now)
+    if ticket.status == domain.NEEDS_INFO:
+        return ticket, t.render(f"ask_{ticket.asked}", code=ticket.tracking_code), f"ask_{ticket.asked}"
+    if ticket.linked_to_id is not None:
+        return ticket, t.render("ack_duplicate", code=ticket.tracking_code), "ack_duplicate"
     return ticket, t.render("ack", code=ticket.tracking_code), "ack"
+
+
+def _missing(u: Understanding) -> str | None:
+    """What to ask about a report: the place, the problem, both, or nothing."""
+    no_place = u.neighbourhood is None
+    no_category = u.category in (None, "other") or u.category_confidence < CLEAR_CATEGORY
+    if no_place and no_category:
+        return "both"
+    return "place" if no_place else "category" if no_category else None
+
+
+def _awaiting_verdict(session: Session, citizen: Citizen) -> Ticket | None:
+    return session.scalar(select(Ticket).where(Ticket.citizen_id == citizen.id, Ticket.verdict == "asked")
+                          .order_by(Ticket.closed_at.desc(), Ticket.id.desc()).limit(1))
+
+
+def _awaiting_answer(session: Session, citizen: Citizen, now: datetime, fu: FollowUps) -> Ticket | None:
+    return session.scalar(select(Ticket).where(
+        Ticket.citizen_id == citizen.id, Ticket.status == domain.NEEDS_INFO,
+        Ticket.asked_at > now - timedelta(hours=fu.policy.clarify_hours))
+        .order_by(Ticket.asked_at.desc()).limit(1))
+
+
+def _answers(ticket: Ticket, u: Understanding) -> bool:
+    """Is this message the answer to our question, or a new report? A bare place name is an answer;
+    a message naming a different, clear problem in a place is a new report."""
+    if ticket.asked in ("place", "category") and u.neighbourhood and ticket.category not in (None, "other") \
+            and u.category not in (None, "other", ticket.category) and u.category_confidence >= CLEAR_CATEGORY:
+        return False
+    return True
+
+
+def _complete(session: Session, ticket: Ticket, u: Understanding, text: str, fu: FollowUps, now: datetime) -> None:
+    """The citizen answered: take what the answer gives, then the ticket goes on to staff."""
+    if u.neighbourhood and ticket.neighbourhood is None:
+        ticket.neighbourhood, ticket.region = u.neighbourhood, u.region
+    if u.category not in (None, "other") and (ticket.category in (None, "other") or ticket.asked != "place"):
+        ticket.category = u.category
+        ticket.expected_at = lifecycle.expected_completion(ticket, fu)
+    ticket.description = f"{ticket.description}\n{text}"
+    ticket.incomplete = ticket.neighbourhood is None or ticket.category in (None, "other")
+    lifecycle.record_event(session, ticket, "citizen", "answered", text[:500], now)
+    lifecycle.change_status(session, ticket, domain.REGISTERED, "citizen", "", fu, now, notify=False)
+
+
+def _tickets_today(session: Session, citizen: Citizen, now: datetime, fu: FollowUps) -> int:
+    return session.scalar(select(func.count(Ticket.id)).where(
+        Ticket.citizen_id == citizen.id, Ticket.opened_at >= fu.policy.local_day_start(now),
+        Ticket.emergency.is_(False))) or 0
+
+
+def _open_duplicate(session: Session, u: Understanding, now: datetime, fu: FollowUps) -> Ticket | None:
+    if u.category in (None, "other") or u.neighbourhood is None:
+        return None
+    return session.scalar(select(Ticket).where(
+        Ticket.category == u.category, Ticket.neighbourhood == u.neighbourhood,
+        Ticket.opened_at >= now - timedelta(days=fu.policy.duplicate_days),
+        Ticket.status.in_(domain.OPEN - {domain.NEEDS_INFO}), Ticket.linked_to_id.is_(None))
+        .order_by(Ticket.opened_at).limit(1))
 
 
 def status_reply(session: Session, citizen: Citizen, code: str | None, ctx: IntakeContext) -> str:
@@ -153,15 +235,29 @@ def status_reply(session: Session, citizen: Citizen, code: str | None, ctx: Inta
                                 updated=jalali_date(ticket.updated_at, ctx.timezone))
 
 
-def open_ticket(session: Session, citizen: Citizen, u: Understanding, text: str, now: datetime) -> Ticket:
-    ticket = Ticket(tracking_code=new_tracking_code(), citizen_id=citizen.id, status=domain.REGISTERED,
+def open_ticket(session: Session, citizen: Citizen, u: Understanding, text: str, fu: FollowUps,
+                now: datetime) -> Ticket:
+    """A new ticket: an emergency goes straight to staff; a report lacking its place or problem waits for
+    the citizen's answer; one like an open ticket nearby is linked to it."""
+    emergency = u.intent == "emergency"
+    missing = None if emergency else _missing(u)
+    primary = None if emergency or missing else _open_duplicate(session, u, now, fu)
+    ticket = Ticket(tracking_code=new_tracking_code(), citizen_id=citizen.id,
+                    status=domain.NEEDS_INFO if missing else domain.REGISTERED,
                     intent=u.intent, category=u.category, neighbourhood=u.neighbourhood, region=u.region,
-                    description=text, emergency=u.intent == "emergency", opened_at=now, updated_at=now)
+                    description=text, emergency=emergency, opened_at=now, updated_at=now,
+                    asked=missing, asked_at=now if missing else None,
+                    next_reminder_at=now + timedelta(days=fu.policy.reminder_days),
+                    linked_to_id=primary.id if primary else None)
+    ticket.expected_at = lifecycle.expected_completion(ticket, fu)
+    if primary is not None:
+        ticket.status = primary.status
     session.add(ticket)
     session.flush()
-    _event(session, ticket, "citizen", "opened", "", now)
+    lifecycle.record_event(session, ticket, "citizen", "opened", "", now)
+    if missing:
+        lifecycle.record_event(session, ticket, "system", "asked", missing, now)
+    if primary is not None:
+        lifecycle.record_event(session, ticket, "system", "linked", primary.tracking_code, now)
+        lifecycle.record_event(session, primary, "system", "linked", ticket.tracking_code, now)
     return ticket
-
-
-def _event(session: Session, ticket: Ticket, actor: str, action: str, note: str, now: datetime) -> None:
-    session.add(TicketEvent(ticket_id=ticket.id, actor=actor, action=action, note=note, at=now))

@@ -41,7 +41,8 @@ class InboundMessage(Base):
 
 class Ticket(Base):
     __tablename__ = "ticket"
-    __table_args__ = (Index("ix_ticket_status_opened", "status", "opened_at"),)
+    __table_args__ = (Index("ix_ticket_status_opened", "status", "opened_at"),
+                      Index("ix_ticket_duplicate_lookup", "category", "neighbourhood", "opened_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tracking_code: Mapped[str] = mapped_column(String(12), unique=True)
@@ -55,6 +56,18 @@ class Ticket(Base):
     emergency: Mapped[bool] = mapped_column(Boolean, default=False)
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Conversation and follow-ups
+    expected_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)  # opened + the category's SLA
+    closed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    asked: Mapped[Optional[str]] = mapped_column(String(20))  # "place" or "category" while needs_info
+    asked_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    incomplete: Mapped[bool] = mapped_column(Boolean, default=False)  # the citizen never answered
+    next_reminder_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, index=True)
+    overdue_notified: Mapped[bool] = mapped_column(Boolean, default=False)
+    verdict: Mapped[Optional[str]] = mapped_column(String(12))  # asked, accepted, objected
+    verdict_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    supervisor_flag: Mapped[bool] = mapped_column(Boolean, default=False)
+    linked_to_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ticket.id"), index=True)
 
     citizen: Mapped[Citizen] = relationship()
     events: Mapped[list["TicketEvent"]] = relationship(order_by="TicketEvent.id", back_populates="ticket")
@@ -85,7 +98,10 @@ class OutboundMessage(Base):
     kind: Mapped[str] = mapped_column(String(30))
     provider: Mapped[str] = mapped_column(String(20))
     provider_message_id: Mapped[Optional[str]] = mapped_column(String(100), index=True)
-    status: Mapped[str] = mapped_column(String(12))  # queued, sent, delivered, failed
+    # queued → sending → sent → delivered | failed; suppressed (opt-out), superseded (a newer status won)
+    status: Mapped[str] = mapped_column(String(12))
+    automated: Mapped[bool] = mapped_column(Boolean, default=False)  # deferred at night, stopped by opt-out
+    claimed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[Optional[str]] = mapped_column(Text)
     ticket_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ticket.id"), index=True)
@@ -105,3 +121,13 @@ class StaffUser(Base):
     region: Mapped[Optional[int]] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class JobRun(Base):
+    """When each scheduled job last ran: /healthz and monitoring read it."""
+
+    __tablename__ = "job_run"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    last_run_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_error: Mapped[Optional[str]] = mapped_column(Text)

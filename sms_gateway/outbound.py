@@ -1,56 +1,155 @@
-"""Use cases on outbound messages: send one that is queued, record a delivery report."""
+"""The outbox: send what is due, exactly once per message, and record what the provider says.
+
+A message is claimed (queued → sending, with the claim time) by a conditional UPDATE before it is
+sent, so two senders never both send it: on PostgreSQL the candidates are also read with
+FOR UPDATE SKIP LOCKED, so concurrent runs split the work instead of waiting on each other. A sender
+that dies after claiming leaves the row `sending`; after CLAIM_LEASE another run sends it again with
+the same local id (the outbound id), which providers with idempotency (Kavenegar's localid) absorb.
+"""
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable, Mapping
 
-from sqlalchemy import select
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy.orm import aliased, sessionmaker
 
 from providers.base import DeliveryReport, Provider, SendError
 
-from .models import OutboundMessage
+from .domain import Policy, retry_delay
+from .models import Citizen, OutboundMessage, Ticket
 from .phone import mask_phone
 
 log = logging.getLogger("sms_gateway.outbound")
-MAX_ATTEMPTS = 6
+CLAIM_LEASE = timedelta(minutes=10)
+CLAIM_BATCH = 20  # small: a claimed batch must be sent well within the lease
 
 
-def retry_delay(attempts: int) -> timedelta:
-    """Exponential backoff: 1, 2, 4, 8, 16 minutes…"""
-    return timedelta(minutes=2 ** max(attempts - 1, 0))
+@dataclass(frozen=True)
+class Sent:
+    outbound_id: int
+    to: str
+    text: str
+    kind: str
+    ticket: str | None
+    status: str
+
+    def as_json(self) -> dict:
+        return {"to": self.to, "text": self.text, "kind": self.kind, "ticket": self.ticket}
 
 
 def deliver(sessions: sessionmaker, outbound_id: int, providers: Mapping[str, Provider],
-            clock: Callable[[], datetime]) -> str:
-    """Send a queued message through its provider; returns its new status."""
+            clock: Callable[[], datetime], policy: Policy | None = None) -> str:
+    """Send one queued message now (a direct answer just committed); returns its new status."""
+    now = clock()
     with sessions.begin() as session:
-        msg = session.get(OutboundMessage, outbound_id)
-        if msg is None or msg.status != "queued":
+        if not _claim(session, outbound_id, now):
+            msg = session.get(OutboundMessage, outbound_id)
             return msg.status if msg else "missing"
-        to, text, provider_name, local_id = msg.to_phone, msg.text, msg.provider, str(msg.id)
+        msg = session.get(OutboundMessage, outbound_id)
+        to, text, provider_name = msg.to_phone, msg.text, msg.provider
+    return _send_claimed(sessions, outbound_id, to, text, provider_name, providers, now,
+                         (policy or Policy()).max_send_attempts).status
+
+
+def send_due(sessions: sessionmaker, providers: Mapping[str, Provider], policy: Policy, now: datetime,
+             limit: int = 10_000) -> list[Sent]:
+    """Send every message due at `now`, honouring opt-out, quiet hours and one message per ticket."""
+    with sessions.begin() as session:
+        _suppress_opted_out(session, now)
+        if policy.is_quiet(now):
+            _defer_automated(session, now, policy.next_send_time(now))
+        _supersede_older(session, now)
+    results: list[Sent] = []
+    while len(results) < limit:
+        batch = _claim_batch(sessions, now, min(CLAIM_BATCH, limit - len(results)))
+        if not batch:
+            break
+        for row in batch:
+            results.append(_send_claimed(sessions, row.id, row.to_phone, row.text, row.provider, providers, now,
+                                         policy.max_send_attempts, row.kind, row.code))
+    return results
+
+
+def _due(now: datetime):
+    return or_(and_(OutboundMessage.status == "queued", OutboundMessage.due_at <= now),
+               and_(OutboundMessage.status == "sending", OutboundMessage.claimed_at <= now - CLAIM_LEASE))
+
+
+def _suppress_opted_out(session, now: datetime) -> None:
+    opted_out = select(Citizen.id).where(Citizen.opted_out.is_(True))
+    session.execute(update(OutboundMessage).where(
+        OutboundMessage.status == "queued", OutboundMessage.automated.is_(True),
+        OutboundMessage.citizen_id.in_(opted_out)).values(status="suppressed"))
+
+
+def _defer_automated(session, now: datetime, morning: datetime) -> None:
+    session.execute(update(OutboundMessage).where(
+        OutboundMessage.status == "queued", OutboundMessage.automated.is_(True),
+        OutboundMessage.due_at <= now).values(due_at=morning))
+
+
+def _supersede_older(session, now: datetime) -> None:
+    """Coalesce: of a ticket's due automated messages only the newest goes out."""
+    newer = aliased(OutboundMessage)
+    session.execute(update(OutboundMessage).where(
+        OutboundMessage.status == "queued", OutboundMessage.automated.is_(True), OutboundMessage.due_at <= now,
+        exists().where(newer.ticket_id == OutboundMessage.ticket_id, newer.automated.is_(True),
+                       newer.status == "queued", newer.due_at <= now, newer.id > OutboundMessage.id),
+    ).values(status="superseded").execution_options(synchronize_session=False))
+
+
+def _claim(session, outbound_id: int, now: datetime) -> bool:
+    claimed = session.execute(update(OutboundMessage).where(OutboundMessage.id == outbound_id, _due(now))
+                              .values(status="sending", claimed_at=now)
+                              .execution_options(synchronize_session=False))
+    return claimed.rowcount == 1
+
+
+def _claim_batch(sessions: sessionmaker, now: datetime, size: int) -> list:
+    with sessions.begin() as session:
+        candidates = session.scalars(
+            select(OutboundMessage.id).where(_due(now)).order_by(OutboundMessage.due_at, OutboundMessage.id)
+            .limit(size).with_for_update(skip_locked=True)).all()
+        ids = [i for i in candidates if _claim(session, i, now)]
+        if not ids:
+            return []
+        return session.execute(
+            select(OutboundMessage.id, OutboundMessage.to_phone, OutboundMessage.text, OutboundMessage.provider,
+                   OutboundMessage.kind, Ticket.tracking_code.label("code"))
+            .outerjoin(Ticket, Ticket.id == OutboundMessage.ticket_id)
+            .where(OutboundMessage.id.in_(ids)).order_by(OutboundMessage.due_at, OutboundMessage.id)).all()
+
+
+def _send_claimed(sessions: sessionmaker, outbound_id: int, to: str, text: str, provider_name: str,
+                  providers: Mapping[str, Provider], now: datetime, max_attempts: int,
+                  kind: str = "", code: str | None = None) -> Sent:
+    provider = providers.get(provider_name)
     try:
-        result = providers[provider_name].send(to, text, local_id)
+        if provider is None:
+            raise SendError(f"provider {provider_name} is not configured", retryable=False)
+        result = provider.send(to, text, str(outbound_id))
     except SendError as exc:
-        return _record_failure(sessions, outbound_id, str(exc), exc.retryable, clock())
+        status = _record_failure(sessions, outbound_id, str(exc), exc.retryable, now, max_attempts)
+        return Sent(outbound_id, to, text, kind, code, status)
     with sessions.begin() as session:
-        msg = session.get(OutboundMessage, outbound_id)
-        msg.status, msg.provider_message_id = "sent", result.provider_message_id
-        msg.attempts += 1
-        msg.sent_at = clock()
-    log.info("sent outbound %s to %s via %s (%d segments)", outbound_id, mask_phone(to), provider_name,
-             msg.segments)
-    return "sent"
+        session.execute(update(OutboundMessage).where(OutboundMessage.id == outbound_id).values(
+            status="sent", provider_message_id=result.provider_message_id,
+            attempts=OutboundMessage.attempts + 1, sent_at=now, last_error=None))
+    log.info("sent outbound %s to %s via %s", outbound_id, mask_phone(to), provider_name)
+    return Sent(outbound_id, to, text, kind, code, "sent")
 
 
-def _record_failure(sessions: sessionmaker, outbound_id: int, error: str, retryable: bool, now: datetime) -> str:
+def _record_failure(sessions: sessionmaker, outbound_id: int, error: str, retryable: bool, now: datetime,
+                    max_attempts: int) -> str:
     with sessions.begin() as session:
         msg = session.get(OutboundMessage, outbound_id)
         msg.attempts += 1
-        msg.last_error = error
-        if retryable and msg.attempts < MAX_ATTEMPTS:
-            msg.due_at = now + retry_delay(msg.attempts)
+        msg.last_error = error[:500]
+        if retryable and msg.attempts < max_attempts:
+            msg.status, msg.due_at = "queued", now + retry_delay(msg.attempts)
         else:
             msg.status = "failed"
         status = msg.status

@@ -5,6 +5,7 @@ import dataclasses
 import os
 import tomllib
 from dataclasses import dataclass, field
+from datetime import time
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -64,6 +65,18 @@ class Settings:
     max_text_chars: int = 1600
     max_body_bytes: int = 64 * 1024
     send_timeout_seconds: float = 10.0
+    # Conversation and scheduled follow-ups
+    quiet_hours: str = "21:00-08:00"    # local time; automated messages wait for the morning
+    reminder_days: int = 3              # remind the citizen every N days while a ticket stays open
+    clarify_hours: int = 24             # how long a question to the citizen waits for an answer
+    duplicate_days: int = 7             # a report like an open ticket of the last N days is linked to it
+    max_tickets_per_day: int = 5        # more new tickets per number per day get a polite refusal
+    blocked_numbers: tuple[str, ...] = ()
+    verdict_accept: str = "31"
+    verdict_object: str = "33"
+    max_send_attempts: int = 6
+    scheduler_interval_seconds: int = 30
+    poll_inbound_seconds: int = 0       # > 0: poll providers without push (Kavenegar receive.json)
     twilio: TwilioSettings = field(default_factory=TwilioSettings)
     kavenegar: KavenegarSettings = field(default_factory=KavenegarSettings)
     melipayamak: MelipayamakSettings = field(default_factory=MelipayamakSettings)
@@ -146,6 +159,9 @@ def _coerce(key: str, value: Any, kind: type) -> Any:
             return float(value)
         if kind is str and isinstance(value, (str, int)):
             return str(value)
+        if kind is tuple:
+            items = value.split(",") if isinstance(value, str) else list(value)
+            return tuple(str(item).strip() for item in items if str(item).strip())
     except (TypeError, ValueError):
         pass
     raise SettingsError(f"{key} must be {kind.__name__}, got {value!r}")
@@ -172,3 +188,23 @@ def _validate(s: Settings) -> None:
             raise SettingsError("secret_key must be set to a secret value when a real provider is used")
     if s.max_text_chars < 1:
         raise SettingsError("max_text_chars must be positive")
+    try:
+        parse_quiet_hours(s.quiet_hours)
+    except ValueError:
+        raise SettingsError(f"quiet_hours must look like 21:00-08:00, got {s.quiet_hours!r}") from None
+    for key in ("verdict_accept", "verdict_object"):
+        value = getattr(s, key)
+        if not value.isdigit() or value in ("11", "12"):
+            raise SettingsError(f"{key} must be digits other than 11 and 12 (opt-out, opt-in), got {value!r}")
+    if s.verdict_accept == s.verdict_object:
+        raise SettingsError("verdict_accept and verdict_object must differ")
+    for key in ("reminder_days", "clarify_hours", "duplicate_days", "max_tickets_per_day", "max_send_attempts",
+                "scheduler_interval_seconds"):
+        if getattr(s, key) < 1:
+            raise SettingsError(f"{key} must be at least 1")
+
+
+def parse_quiet_hours(value: str) -> tuple[time, time]:
+    """«21:00-08:00» → (21:00, 08:00); raises ValueError."""
+    start, end = value.split("-")
+    return time.fromisoformat(start.strip()), time.fromisoformat(end.strip())

@@ -46,7 +46,7 @@ def test_serve_simulate_and_tickets_round_trip_a_tracking_code(cli_env):
                 break
             except OSError:
                 time.sleep(0.1)
-        reply = _run(cli_env, "simulate", "چاله عمیق جلوی مدرسه", "--from", "09121234567", "--url", url).stdout
+        reply = _run(cli_env, "simulate", "چاله عمیق جلوی مدرسه تو فین", "--from", "09121234567", "--url", url).stdout
         assert "کد رهگیری" in reply
         listed = json.loads(_run(cli_env, "tickets", "list", "--json").stdout)
         assert len(listed) == 1 and listed[0]["phone"] == "+989121234567"
@@ -55,7 +55,7 @@ def test_serve_simulate_and_tickets_round_trip_a_tracking_code(cli_env):
         assert code.translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")) in reply
         persian = code.translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
         shown = json.loads(_run(cli_env, "tickets", "show", persian, "--json").stdout)
-        assert shown["description"] == "چاله عمیق جلوی مدرسه" and shown["events"][0]["action"] == "opened"
+        assert shown["description"] == "چاله عمیق جلوی مدرسه تو فین" and shown["events"][0]["action"] == "opened"
         status = _run(cli_env, "simulate", f"پیگیری {code}", "--from", "09121234567", "--url", url).stdout
         assert "ثبت شده" in status
     finally:

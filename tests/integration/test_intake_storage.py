@@ -40,20 +40,25 @@ def test_twenty_concurrent_deliveries_of_one_message_make_one_ticket(gateway):
     assert sum(not r.duplicate for r in results) == 1
 
 
+REPORTS = ["چاله عمیق تو خیابون فین", "چراغای کوچه خاموشه محله سلطان امیر احمد", "سگ ولگرد تو پارک طاهرآباد",
+           "جوب گرفته آب راه افتاده تو لتحر", "درخت شکسته افتاده وسط خیابان تو محله پشت مشهد"]
+
+
 def test_first_messages_from_a_new_number_at_once_make_one_citizen(gateway):
-    barrier = threading.Barrier(8)
+    barrier = threading.Barrier(len(REPORTS))
 
     def deliver(i):
         barrier.wait()
-        sms = InboundSms("kavenegar", f"m{i}", "09127654321", "", f"چاله شماره {i} در کوچه", {})
+        sms = InboundSms("kavenegar", f"m{i}", "09127654321", "", REPORTS[i], {})
         handle_inbound_sms(gateway.sessions, sms, gateway.intake, "kavenegar", False)
 
-    threads = [threading.Thread(target=deliver, args=(i,)) for i in range(8)]
+    threads = [threading.Thread(target=deliver, args=(i,)) for i in range(len(REPORTS))]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert _counts(gateway) == (1, 8, 8, 8)
+    n = len(REPORTS)
+    assert _counts(gateway) == (1, n, n, n)
 
 
 def test_database_down_is_503_and_retry_after_recovery_works(database_url, clock, tmp_path):

@@ -7,7 +7,10 @@ from sms_gateway.messages import SmsTemplates
 from sms_gateway.segments import count_segments
 
 LONGEST = {"code": "99999999", "status_label": "ارجاع به واحد مربوط", "updated": "۲۹ اردیبهشت ۱۴۰۵",
-           "number": "۱۱۵", "service": "فوریت گاز", "place": "آران و بیدگل"}
+           "number": "۱۱۵", "service": "فوریت گاز", "place": "آران و بیدگل",
+           "category_label": "آب‌گرفتگی و آب‌های سطحی", "expected": "۲۹ اردیبهشت ۱۴۰۵",
+           "opened": "۲۹ اردیبهشت ۱۴۰۵", "accept": "۳۱", "object": "۳۳", "limit": "۵",
+           "reason": "ملک خصوصی است و رسیدگی با مالک آن است"}
 
 
 @pytest.mark.parametrize("name", SmsTemplates().names())

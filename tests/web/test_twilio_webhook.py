@@ -73,8 +73,8 @@ def test_provider_retry_gets_same_answer_and_makes_nothing_new(client, gateway):
 
 
 def test_each_report_from_one_number_is_its_own_ticket(client, gateway):
-    a = _code(_reply(post_twilio(client, twilio_params("جوی آب گرفته"))))
-    b = _code(_reply(post_twilio(client, twilio_params("سگ ولگرد توی پارک"))))
+    a = _code(_reply(post_twilio(client, twilio_params("جوی آب گرفته تو لتحر"))))
+    b = _code(_reply(post_twilio(client, twilio_params("سگ ولگرد توی پارک طاهرآباد"))))
     assert a != b and _count(gateway, Ticket) == 2
 
 
@@ -86,7 +86,7 @@ def test_blank_text_gets_a_question_not_a_ticket(client, gateway):
 
 
 def test_status_query_answers_owner_and_reveals_nothing_to_others(client, gateway):
-    code = _code(_reply(post_twilio(client, twilio_params("درخت شکسته افتاده وسط خیابان"))))
+    code = _code(_reply(post_twilio(client, twilio_params("درخت شکسته افتاده وسط خیابان تو محله پشت مشهد"))))
     persian_code = code.translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
     arabic_code = code.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
     for text in [f"پیگیری {persian_code}", arabic_code, f"کد رهگیری {code}"]:

@@ -1,0 +1,162 @@
+"""Scheduled work: follow-ups, the outbox, polling. Runs in `sms-gateway scheduler`, never in web workers.
+
+`run_due(gateway, now)` is the whole of one run and is safe to call from several processes at once
+on PostgreSQL (row locks, SKIP LOCKED, conditional claims). On SQLite, one run at a time holds a file
+lock. Only one long-running scheduler per deployment works: it holds a PostgreSQL advisory lock (or a
+file lock on SQLite); a second one started by mistake waits for it.
+"""
+from __future__ import annotations
+
+import fcntl
+import logging
+import time
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import text
+
+from providers.base import InboundSms, SendError
+
+from . import lifecycle
+from .intake import handle_inbound_sms
+from .models import JobRun
+from .outbound import Sent, deliver, send_due
+
+log = logging.getLogger("sms_gateway.scheduler")
+ADVISORY_KEY = 137_137_137  # pg_advisory_lock key of the one scheduler
+
+
+def run_due(gateway, now: datetime | None = None) -> list[Sent]:
+    """Write due follow-ups (expired questions, reminders, overdue notices), then send what is due."""
+    now = now or gateway.clock()
+    fu = gateway.followups
+    with _sqlite_run_lock(gateway, "run"):
+        with gateway.sessions.begin() as session:
+            lifecycle.expire_questions(session, fu, now)
+            lifecycle.queue_reminders(session, fu, now)
+            lifecycle.queue_overdue_notices(session, fu, now)
+        sent = send_due(gateway.sessions, gateway.providers, fu.policy, now)
+    _mark_run(gateway, "run_due", now)
+    return sent
+
+
+def poll_inbound(gateway) -> int:
+    """Fetch unread inbound messages from providers without push; the webhook path dedupes with it."""
+    count = 0
+    for provider in gateway.providers.values():
+        receive = getattr(provider, "receive", None)
+        if receive is None:
+            continue
+        try:
+            entries = receive(provider.config.sender)
+        except SendError as exc:
+            log.warning("polling %s failed: %s", provider.name, exc)
+            continue
+        for entry in entries:
+            sms = InboundSms(provider=provider.name, message_id=str(entry.get("messageid", "")),
+                             sender=str(entry.get("sender", "")), recipient=str(entry.get("receptor", "")),
+                             text=str(entry.get("message") or ""), raw=dict(entry))
+            if not sms.message_id or not sms.sender:
+                log.warning("%s polled an entry without messageid or sender: skipped", provider.name)
+                continue
+            result = handle_inbound_sms(gateway.sessions, sms, gateway.intake, provider.name, reply_inline=False)
+            if result.outbound_id is not None and not result.duplicate:
+                deliver(gateway.sessions, result.outbound_id, gateway.providers, gateway.clock,
+                        gateway.followups.policy)
+            count += 0 if result.duplicate else 1
+    _mark_run(gateway, "poll_inbound", gateway.clock())
+    return count
+
+
+def _mark_run(gateway, name: str, now: datetime, error: str | None = None) -> None:
+    with gateway.sessions.begin() as session:
+        row = session.get(JobRun, name)
+        if row is None:
+            session.add(JobRun(name=name, last_run_at=now, last_error=error))
+        else:
+            row.last_run_at, row.last_error = max(row.last_run_at, now), error
+
+
+def run_scheduler(gateway, stop_after: float | None = None) -> None:
+    """The long-running scheduler process: waits for the single-scheduler lock, then runs the jobs."""
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    settings = gateway.settings
+    with single_scheduler(gateway):
+        scheduler = BlockingScheduler(timezone="UTC")
+        scheduler.add_job(_guarded(run_due, gateway), "interval", seconds=settings.scheduler_interval_seconds,
+                          id="run_due", max_instances=1, coalesce=True, next_run_time=datetime.now(timezone.utc))
+        if settings.poll_inbound_seconds > 0:
+            scheduler.add_job(_guarded(poll_inbound, gateway), "interval", seconds=settings.poll_inbound_seconds,
+                              id="poll_inbound", max_instances=1, coalesce=True)
+        if stop_after is not None:
+            scheduler.add_job(scheduler.shutdown, "date",
+                              run_date=datetime.fromtimestamp(time.time() + stop_after, timezone.utc), kwargs={"wait": False})
+        log.info("scheduler started: due work every %ss", settings.scheduler_interval_seconds)
+        scheduler.start()
+
+
+def _guarded(job, gateway):
+    def run() -> None:
+        try:
+            job(gateway)
+        except Exception as exc:  # a bad run must not stop the scheduler; the next run tries again
+            log.exception("%s failed", job.__name__)
+            try:
+                _mark_run(gateway, job.__name__, gateway.clock(), f"{type(exc).__name__}: {exc}"[:500])
+            except Exception:
+                log.warning("could not record the failure of %s", job.__name__)
+    run.__name__ = job.__name__
+    return run
+
+
+@contextmanager
+def single_scheduler(gateway, poll_seconds: float = 5.0) -> Iterator[None]:
+    engine = gateway.engine
+    if engine.dialect.name != "postgresql":
+        with _file_lock(_lock_path(gateway, "scheduler"), wait=True):
+            yield
+        return
+    with engine.connect() as conn:
+        waited = False
+        while not conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": ADVISORY_KEY}).scalar():
+            if not waited:
+                log.warning("another scheduler holds the lock; waiting")
+                waited = True
+            conn.commit()
+            time.sleep(poll_seconds)
+        conn.commit()
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_KEY})
+            conn.commit()
+
+
+@contextmanager
+def _sqlite_run_lock(gateway, name: str) -> Iterator[None]:
+    if gateway.engine.dialect.name != "sqlite":
+        yield
+        return
+    with _file_lock(_lock_path(gateway, name), wait=True):
+        yield
+
+
+def _lock_path(gateway, name: str) -> Path:
+    database = gateway.engine.url.database or ""
+    if not database or database == ":memory:":
+        return Path("/tmp") / f"sms_gateway-{name}.lock"
+    return Path(f"{database}.{name}.lock")
+
+
+@contextmanager
+def _file_lock(path: Path, wait: bool) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
