@@ -87,10 +87,10 @@ def run_scheduler(gateway, stop_after: float | None = None) -> None:
     with single_scheduler(gateway):
         scheduler = BlockingScheduler(timezone="UTC")
         scheduler.add_job(_guarded(run_due, gateway), "interval", seconds=settings.scheduler_interval_seconds,
-                          id="run_due", max_instances=1, coalesce=True, next_run_time=datetime.now(timezone.utc))
+                          id="run_due", name="run_due", max_instances=1, coalesce=True, next_run_time=datetime.now(timezone.utc))
         if settings.poll_inbound_seconds > 0:
             scheduler.add_job(_guarded(poll_inbound, gateway), "interval", seconds=settings.poll_inbound_seconds,
-                              id="poll_inbound", max_instances=1, coalesce=True)
+                              id="poll_inbound", name="poll_inbound", max_instances=1, coalesce=True)
         if stop_after is not None:
             scheduler.add_job(scheduler.shutdown, "date",
                               run_date=datetime.fromtimestamp(time.time() + stop_after, timezone.utc), kwargs={"wait": False})
@@ -123,7 +123,7 @@ def single_scheduler(gateway, poll_seconds: float = 5.0) -> Iterator[None]:
         waited = False
         while not conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": ADVISORY_KEY}).scalar():
             if not waited:
-                log.warning("another scheduler holds the lock; waiting")
+                log.warning("another scheduler holds the lock (PostgreSQL advisory lock); waiting")
                 waited = True
             conn.commit()
             time.sleep(poll_seconds)
@@ -155,7 +155,13 @@ def _lock_path(gateway, name: str) -> Path:
 def _file_lock(path: Path, wait: bool) -> Iterator[None]:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if not wait:
+                raise
+            log.warning("another process holds %s; waiting", path.name)
+            fcntl.flock(fh, fcntl.LOCK_EX)
         try:
             yield
         finally:

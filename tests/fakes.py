@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
@@ -10,7 +11,8 @@ from urllib.parse import parse_qs, urlparse
 class FakeProviderApi:
     """Records every request; answers with the queued (status, json) pairs, then the default."""
 
-    def __init__(self, default=(200, {})):
+    def __init__(self, default=(200, {}), delay: float = 0.0):
+        self.delay = delay
         self.requests: list[dict] = []
         self.answers: list[tuple[int, object]] = []
         self.default = default
@@ -26,6 +28,8 @@ class FakeProviderApi:
                     body = {k: v[0] for k, v in parse_qs(raw).items()}
                 api.requests.append({"path": urlparse(self.path).path, "body": body,
                                      "headers": dict(self.headers)})
+                if api.delay:
+                    time.sleep(api.delay)
                 status, payload = api.answers.pop(0) if api.answers else api.default
                 data = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
                 self.send_response(status)

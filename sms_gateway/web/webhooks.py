@@ -73,3 +73,12 @@ def twilio_status():
     provider.verify(webhook_request)
     record_delivery(_gateway().sessions, provider.parse_delivery(webhook_request))
     return Response("", status=204)
+
+
+@bp.route("/kavenegar/<token>/status", methods=["GET", "POST"])
+def kavenegar_status(token: str):
+    provider = _provider("kavenegar")
+    webhook_request = _webhook_request(token)
+    provider.verify(webhook_request)
+    known = record_delivery(_gateway().sessions, provider.parse_delivery(webhook_request))
+    return Response("OK" if known else "unknown message", status=200 if known else 404)

@@ -32,6 +32,10 @@ def test_toml_then_environment_override(tmp_path):
     ({"SMS_GATEWAY_PUBLIC_URL": "sms.example"}, "public_url"),
     ({"SMS_GATEWAY_MAX_TEXT_CHARS": "many"}, "max_text_chars"),
     ({"SMS_GATEWAY_CONFIG": "/nonexistent/config.toml"}, "SMS_GATEWAY_CONFIG"),
+    ({"SMS_GATEWAY_QUIET_HOURS": "9pm to 8am"}, "quiet_hours"),
+    ({"SMS_GATEWAY_VERDICT_ACCEPT": "11"}, "verdict_accept"),
+    ({"SMS_GATEWAY_VERDICT_OBJECT": "31"}, "verdict_accept and verdict_object"),
+    ({"SMS_GATEWAY_REMINDER_DAYS": "0"}, "reminder_days"),
 ])
 def test_bad_values_stop_startup_naming_the_key(env, key, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
@@ -44,3 +48,14 @@ def test_unknown_key_in_file_is_named(tmp_path):
     path.write_text('databse_url = "x"\n')
     with pytest.raises(SettingsError, match="databse_url"):
         load_settings(environ={"SMS_GATEWAY_CONFIG": str(path)})
+
+
+def test_follow_up_settings_from_toml_and_environment(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text('quiet_hours = "22:00-07:30"\nblocked_numbers = ["09120000000"]\nreminder_days = 2\n')
+    s = load_settings(environ={"SMS_GATEWAY_CONFIG": str(path), "SMS_GATEWAY_MAX_TICKETS_PER_DAY": "3"})
+    assert (s.quiet_hours, s.blocked_numbers, s.reminder_days, s.max_tickets_per_day) == (
+        "22:00-07:30", ("09120000000",), 2, 3)
+    s = load_settings(environ={"SMS_GATEWAY_CONFIG": str(path),
+                               "SMS_GATEWAY_BLOCKED_NUMBERS": "09120000000, +989351112233"})
+    assert s.blocked_numbers == ("09120000000", "+989351112233")

@@ -1,0 +1,85 @@
+"""Kavenegar without push: polled inbound messages dedupe with the webhook path; delivery reports
+update the outbound row."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from sqlalchemy import func, select
+
+from sms_gateway import create_app
+from sms_gateway.models import InboundMessage, OutboundMessage, Ticket
+from sms_gateway.scheduler import poll_inbound
+from tests.conftest import _empty_tables
+from tests.fakes import FakeProviderApi
+
+KAVE_SENT = {"return": {"status": 200, "message": "تایید شد"}, "entries": [{"messageid": 555001, "status": 1}]}
+RECEIVED = {"return": {"status": 200, "message": "تایید شد"}, "entries": [
+    {"messageid": 9001, "message": "زباله ها جمع نشده تو طاهرآباد", "sender": "09121234567",
+     "receptor": "10007000137", "date": 1764000000},
+    {"messageid": 9002, "message": "چاله عمیق تو خیابون فین", "sender": "09351112233",
+     "receptor": "10007000137", "date": 1764000001},
+    {"message": "بدون شناسه", "sender": "09351112233"},
+]}
+
+
+@pytest.fixture
+def api():
+    with FakeProviderApi(default=(200, KAVE_SENT)) as fake:
+        yield fake
+
+
+@pytest.fixture
+def kave_app(settings, clock, api):
+    app = create_app(settings.replace(provider="kavenegar", kavenegar=replace(settings.kavenegar, api_url=api.url)),
+                     clock=clock)
+    yield app
+    _empty_tables(app.extensions["sms_gateway"].engine)
+    app.extensions["sms_gateway"].engine.dispose()
+
+
+def count(app, model) -> int:
+    with app.extensions["sms_gateway"].sessions() as s:
+        return s.scalar(select(func.count()).select_from(model))
+
+
+def test_polled_messages_become_tickets_once_and_the_webhook_copy_is_a_duplicate(kave_app, api):
+    gateway = kave_app.extensions["sms_gateway"]
+    api.answers = [(200, RECEIVED)]
+    assert poll_inbound(gateway) == 2
+    assert count(kave_app, Ticket) == 2 and count(kave_app, InboundMessage) == 2
+    receive = [r for r in api.requests if r["path"].endswith("sms/receive.json")]
+    assert receive[0]["body"] == {"linenumber": "10007000137", "isread": "0"}
+    assert len([r for r in api.requests if r["path"].endswith("sms/send.json")]) == 2
+    # the same message pushed to the webhook afterwards changes nothing
+    response = kave_app.test_client().post("/webhooks/kavenegar/kave-token-123/sms", data={
+        "messageid": "9001", "from": "09121234567", "to": "10007000137",
+        "message": "زباله ها جمع نشده تو طاهرآباد"})
+    assert response.status_code == 200
+    assert count(kave_app, Ticket) == 2 and count(kave_app, InboundMessage) == 2
+    api.answers = [(200, RECEIVED)]
+    assert poll_inbound(gateway) == 0
+
+
+def test_polling_survives_a_provider_error(kave_app, api):
+    api.answers = [(200, {"return": {"status": 403, "message": "invalid key"}, "entries": None})]
+    assert poll_inbound(kave_app.extensions["sms_gateway"]) == 0
+    assert count(kave_app, InboundMessage) == 0
+
+
+def test_delivery_reports_update_the_outbound_message(kave_app, api):
+    client = kave_app.test_client()
+    client.post("/webhooks/kavenegar/kave-token-123/sms", data={
+        "messageid": "7001", "from": "09121234567", "to": "10007000137", "message": "چاله عمیق تو خیابون فین"})
+    with kave_app.extensions["sms_gateway"].sessions() as s:
+        message = s.scalar(select(OutboundMessage))
+    assert (message.status, message.provider_message_id) == ("sent", "555001")
+    assert client.post("/webhooks/kavenegar/wrong/status", data={"messageid": "555001", "status": "10"}
+                       ).status_code == 403
+    assert client.post("/webhooks/kavenegar/kave-token-123/status", data={"messageid": "555001", "status": "10"}
+                       ).status_code == 200
+    assert client.post("/webhooks/kavenegar/kave-token-123/status", data={"messageid": "404", "status": "10"}
+                       ).status_code == 404
+    assert client.post("/webhooks/kavenegar/kave-token-123/status", data={"status": "10"}).status_code == 400
+    with kave_app.extensions["sms_gateway"].sessions() as s:
+        assert s.get(OutboundMessage, message.id).status == "delivered"
