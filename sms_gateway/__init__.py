@@ -85,7 +85,9 @@ def create_app(settings: Settings | None = None, clock=None, providers: Mapping[
     """Application factory: tests pass settings, a fixed clock and fake providers."""
     from pathlib import Path
 
-    from .web import errors, webhooks
+    from flask_wtf.csrf import CSRFProtect
+
+    from .web import dashboard, errors, filters, health, webhooks
 
     settings = settings or load_settings()
     root = Path(__file__).resolve().parent.parent
@@ -93,8 +95,30 @@ def create_app(settings: Settings | None = None, clock=None, providers: Mapping[
     app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=settings.max_body_bytes,
                       SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       SESSION_COOKIE_SECURE=settings.public_url.startswith("https://"))
+    app.config.update(REMEMBER_COOKIE_HTTPONLY=True, REMEMBER_COOKIE_SAMESITE="Lax",
+                      REMEMBER_COOKIE_SECURE=settings.public_url.startswith("https://"),
+                      WTF_CSRF_TIME_LIMIT=None, SEND_FILE_MAX_AGE_DEFAULT=86400)
     gateway = build_gateway(settings, clock, providers)
     app.extensions["sms_gateway"] = gateway
     errors.init_app(app)
+    filters.init_filters(app, settings.timezone, gateway.followups.city)
+    csrf = CSRFProtect(app)
+    csrf.exempt(webhooks.bp)  # providers prove themselves by signature or token, not by a form token
+    dashboard.login_manager.init_app(app)
     app.register_blueprint(webhooks.bp)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(dashboard.bp)
+    app.after_request(_security_headers)
     return app
+
+
+def _security_headers(response):
+    """Everything the pages need is served by the app: no inline script, no other origin."""
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response

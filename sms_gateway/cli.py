@@ -111,6 +111,17 @@ def demo_login() -> None:
     click.echo(f"demo staff login: username demo, password {password}  (shown once)")
 
 
+@main.command("demo-data")
+@click.option("--count", default=300, show_default=True, help="how many citizen messages to simulate")
+@click.option("--days", default=45, show_default=True, help="spread over the last N days")
+def demo_data(count: int, days: int) -> None:
+    """Fill the database with realistic demo tickets across regions and statuses (console provider)."""
+    from .demo import fill
+
+    made = fill(_gateway(), count=count, days=days)
+    click.echo(f"demo data: {made} tickets from {count} messages over {days} days")
+
+
 @main.group()
 def tickets() -> None:
     """Look at tickets."""

@@ -42,7 +42,9 @@ class InboundMessage(Base):
 class Ticket(Base):
     __tablename__ = "ticket"
     __table_args__ = (Index("ix_ticket_status_opened", "status", "opened_at"),
-                      Index("ix_ticket_duplicate_lookup", "category", "neighbourhood", "opened_at"))
+                      Index("ix_ticket_duplicate_lookup", "category", "neighbourhood", "opened_at"),
+                      Index("ix_ticket_queue", "opened_at", "id"),
+                      Index("ix_ticket_region_opened", "region", "opened_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tracking_code: Mapped[str] = mapped_column(String(12), unique=True)
@@ -131,3 +133,41 @@ class JobRun(Base):
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     last_run_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_error: Mapped[Optional[str]] = mapped_column(Text)
+
+
+class LoginFailure(Base):
+    """Failed logins, for throttling across web workers."""
+
+    __tablename__ = "login_failure"
+    __table_args__ = (Index("ix_login_failure_username_at", "username", "at"),
+                      Index("ix_login_failure_ip_at", "ip", "at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80))
+    ip: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Correction(Base):
+    """A staff member corrected what the classifier read: the data to improve understanding."""
+
+    __tablename__ = "correction"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
+    field: Mapped[str] = mapped_column(String(20))  # category, neighbourhood
+    old_value: Mapped[Optional[str]] = mapped_column(String(80))
+    new_value: Mapped[Optional[str]] = mapped_column(String(80))
+    text: Mapped[str] = mapped_column(Text)
+    staff: Mapped[str] = mapped_column(String(80))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CannedResponse(Base):
+    """Ready answers for the reply box; seeded from templates/canned.toml, edited by admins."""
+
+    __tablename__ = "canned_response"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(80), unique=True)
+    body: Mapped[str] = mapped_column(Text)

@@ -38,3 +38,8 @@ def mask_phone(phone: str) -> str:
     if len(local) < 8:
         return "***"
     return local[:4] + "***" + local[-4:]
+
+
+def display_phone(phone: str) -> str:
+    """'+989121234567' → '09121234567', as Iranians write their numbers; others unchanged."""
+    return "0" + phone[3:] if phone.startswith("+98") else phone

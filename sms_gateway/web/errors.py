@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, render_template, request
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -22,13 +22,30 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(DBAPIError)
     def database_down(exc):
         log.error("database unavailable: %s", type(exc.orig).__name__ if exc.orig else exc)
-        return jsonify(error="database unavailable, try again"), 503, {"Retry-After": "5"}
+        if _wants_json():
+            return jsonify(error="database unavailable, try again"), 503, {"Retry-After": "5"}
+        return (render_template("dashboard/error.html", code=503, message=_PERSIAN[503]), 503,
+                {"Retry-After": "5"})
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
-        return jsonify(error=exc.description), exc.code
+        if _wants_json():
+            return jsonify(error=exc.description), exc.code
+        return render_template("dashboard/error.html", code=exc.code, message=_PERSIAN.get(exc.code, "")), exc.code
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
         log.exception("unhandled error")
-        return jsonify(error="internal error"), 500
+        if _wants_json():
+            return jsonify(error="internal error"), 500
+        return render_template("dashboard/error.html", code=500, message=_PERSIAN[500]), 500
+
+
+_PERSIAN = {400: "درخواست نادرست است؛ اگر فرم را فرستادید، صفحه را دوباره باز کنید و دوباره بفرستید.",
+            403: "دسترسی به این صفحه را ندارید.", 404: "پیدا نشد.", 405: "این روش پشتیبانی نمی‌شود.",
+            413: "درخواست بیش از حد بزرگ است.", 429: "تلاش‌ها بیش از حد بود.",
+            500: "خطای داخلی؛ دوباره امتحان کنید.", 503: "پایگاه داده در دسترس نیست؛ چند لحظه دیگر امتحان کنید."}
+
+
+def _wants_json() -> bool:
+    return request.path.startswith(("/webhooks/", "/healthz", "/metrics", "/api/"))

@@ -1,0 +1,285 @@
+"""The staff dashboard: Persian, right to left, server-rendered. Parses forms, calls desk services."""
+from __future__ import annotations
+
+from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request,
+                   url_for)
+from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
+
+from .. import desk, reports, staff
+from ..canned import CannedError, delete_canned, list_canned, save_canned
+from ..domain import IllegalTransition
+from ..lifecycle import TicketNotFound
+from ..outbound import deliver
+
+bp = Blueprint("dashboard", __name__)
+login_manager = LoginManager()
+login_manager.login_view = "dashboard.login"
+login_manager.login_message = "برای دیدن این صفحه وارد شوید."
+login_manager.session_protection = "strong"
+
+
+class StaffSession(UserMixin):
+    """Flask-Login's user: a thin wrapper around the Viewer the services use."""
+
+    def __init__(self, viewer: staff.Viewer):
+        self.viewer = viewer
+        self.id = str(viewer.id)
+
+
+def _gateway():
+    return current_app.extensions["sms_gateway"]
+
+
+@login_manager.user_loader
+def _load(user_id: str):
+    viewer = staff.load_viewer(_gateway().sessions, int(user_id)) if user_id.isdigit() else None
+    return StaffSession(viewer) if viewer else None
+
+
+def _viewer() -> staff.Viewer:
+    return current_user.viewer
+
+
+def _admin_only() -> None:
+    if not _viewer().is_admin:
+        abort(403)
+
+
+@bp.route("/")
+def home():
+    return redirect(url_for("dashboard.tickets"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if request.method == "GET":
+        return render_template("dashboard/login.html")
+    gateway = _gateway()
+    try:
+        viewer = staff.authenticate(gateway.sessions, request.form.get("username", ""),
+                                    request.form.get("password", ""), request.remote_addr or "", gateway.clock())
+    except staff.TooManyAttempts:
+        flash("تلاش‌های ناموفق زیاد بود؛ ۱۵ دقیقه دیگر دوباره امتحان کنید.", "error")
+        return render_template("dashboard/login.html"), 429
+    if viewer is None:
+        flash("نام کاربری یا گذرواژه درست نیست.", "error")
+        return render_template("dashboard/login.html"), 401
+    login_user(StaffSession(viewer))
+    target = request.args.get("next", "")
+    return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("dashboard.tickets"))
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    logout_user()
+    return redirect(url_for("dashboard.login"))
+
+
+def _filters() -> desk.QueueFilters:
+    a = request.args
+    return desk.QueueFilters(
+        status=a.get("status", ""), category=a.get("category", ""), region=a.get("region", ""),
+        neighbourhood=a.get("neighbourhood", ""), overdue=a.get("overdue") == "1",
+        objections=a.get("objections") == "1", incomplete=a.get("incomplete") == "1", q=a.get("q", "")[:40])
+
+
+@bp.get("/tickets")
+@login_required
+def tickets():
+    f = _filters()
+    gateway = _gateway()
+    page = desk.queue(gateway.sessions, _viewer(), f, gateway.clock(), request.args.get("after", ""))
+    return render_template("dashboard/queue.html", page=page, filters=f, viewer=_viewer())
+
+
+@bp.get("/tickets.csv")
+@login_required
+def tickets_csv():
+    import csv
+    import io
+
+    gateway = _gateway()
+    f, out = _filters(), io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["code", "status", "category", "neighbourhood", "region", "opened_at", "expected_at", "phone"])
+    cursor = ""
+    while True:
+        page = desk.queue(gateway.sessions, _viewer(), f, gateway.clock(), cursor, page_size=1000)
+        for r in page.rows:
+            writer.writerow([r["code"], r["status"], r["category"] or "", r["neighbourhood"] or "",
+                             r["region"] or "", r["opened_at"].isoformat(),
+                             r["expected_at"].isoformat() if r["expected_at"] else "", r["phone"]])
+        if not page.next_cursor:
+            break
+        cursor = page.next_cursor
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=tickets.csv"})
+
+
+@bp.get("/tickets/<code>")
+@login_required
+def ticket(code: str):
+    gateway = _gateway()
+    try:
+        detail = desk.thread(gateway.sessions, _viewer(), code, gateway.clock())
+    except TicketNotFound:
+        abort(404)
+    return render_template("dashboard/ticket.html", t=detail, canned=list_canned(gateway.sessions),
+                           viewer=_viewer())
+
+
+def _back(code: str):
+    return redirect(url_for("dashboard.ticket", code=code))
+
+
+@bp.post("/tickets/<code>/reply")
+@login_required
+def ticket_reply(code: str):
+    gateway = _gateway()
+    try:
+        outbound_id = desk.reply(gateway.sessions, _viewer(), code, request.form.get("body", ""), gateway.followups)
+    except TicketNotFound:
+        abort(404)
+    except desk.DeskError as exc:
+        flash(str(exc), "error")
+        return _back(code)
+    status = deliver(gateway.sessions, outbound_id, gateway.providers, gateway.clock, gateway.followups.policy)
+    flash("پاسخ ارسال شد." if status == "sent" else "پاسخ در صف ارسال است.", "ok")
+    return _back(code)
+
+
+@bp.post("/tickets/<code>/status")
+@login_required
+def ticket_status(code: str):
+    gateway = _gateway()
+    try:
+        desk.change_status(gateway.sessions, _viewer(), code, request.form.get("status", ""),
+                           request.form.get("note", ""), gateway.followups)
+    except TicketNotFound:
+        abort(404)
+    except IllegalTransition as exc:
+        flash(f"تغییر وضعیت ممکن نیست: {exc}", "error")
+        return _back(code)
+    flash("وضعیت تغییر کرد.", "ok")
+    return _back(code)
+
+
+@bp.post("/tickets/<code>/correct")
+@login_required
+def ticket_correct(code: str):
+    gateway = _gateway()
+    try:
+        changed = desk.correct(gateway.sessions, _viewer(), code, request.form.get("category", ""),
+                               request.form.get("neighbourhood", ""), gateway.followups)
+    except TicketNotFound:
+        abort(404)
+    except desk.DeskError as exc:
+        flash(str(exc), "error")
+        return _back(code)
+    flash("اصلاح ثبت شد." if changed else "چیزی تغییر نکرد.", "ok")
+    return _back(code)
+
+
+@bp.post("/tickets/<code>/reveal")
+@login_required
+def ticket_reveal(code: str):
+    gateway = _gateway()
+    try:
+        desk.reveal_phone(gateway.sessions, _viewer(), code, gateway.clock())
+        detail = desk.thread(gateway.sessions, _viewer(), code, gateway.clock(), reveal=True)
+    except TicketNotFound:
+        abort(404)
+    return render_template("dashboard/ticket.html", t=detail, canned=list_canned(gateway.sessions),
+                           viewer=_viewer())
+
+
+def _period():
+    gateway = _gateway()
+    today = gateway.clock().astimezone(reports.ZoneInfo(gateway.settings.timezone)).date()
+    return reports.period(request.args.get("from", ""), request.args.get("to", ""), today,
+                          gateway.settings.timezone)
+
+
+@bp.get("/reports")
+@login_required
+def reports_page():
+    gateway = _gateway()
+    try:
+        p = _period()
+    except reports.ReportError as exc:
+        flash(str(exc), "error")
+        p = reports.period("", "", gateway.clock().date(), gateway.settings.timezone)
+    viewer, sessions = _viewer(), gateway.sessions
+    return render_template(
+        "dashboard/reports.html", period=p, viewer=viewer,
+        regions=reports.region_table(sessions, viewer, p, gateway.followups.city), categories=reports.by_category(sessions, viewer, p),
+        quiet=reports.quiet_neighbourhoods(sessions, viewer, p, gateway.followups.city),
+        figures=reports.service_figures(sessions, viewer, p))
+
+
+@bp.get("/reports.csv")
+@login_required
+def reports_csv():
+    try:
+        p = _period()
+    except reports.ReportError as exc:
+        abort(400, str(exc))
+    rows = reports.region_table(_gateway().sessions, _viewer(), p, _gateway().followups.city)
+    return Response(reports.region_table_csv(rows), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=report-by-region.csv"})
+
+
+@bp.route("/staff", methods=["GET", "POST"])
+@login_required
+def staff_page():
+    _admin_only()
+    gateway = _gateway()
+    if request.method == "POST":
+        form = request.form
+        try:
+            action = form.get("action", "")
+            if action == "create":
+                region = form.get("region", "")
+                staff.create_staff(gateway.sessions, form.get("new_username", ""), form.get("new_password", ""),
+                                   form.get("role", "operator"), int(region) if region.isdigit() else None,
+                                   gateway.clock())
+            elif action in ("disable", "enable"):
+                staff.set_active(gateway.sessions, int(form.get("user_id", "0")), action == "enable")
+            elif action == "reset":
+                staff.reset_password(gateway.sessions, int(form.get("user_id", "0")), form.get("new_password", ""))
+            else:
+                abort(400)
+            flash("انجام شد.", "ok")
+        except (staff.StaffError, ValueError) as exc:
+            flash(str(exc), "error")
+        return redirect(url_for("dashboard.staff_page"))
+    return render_template("dashboard/staff.html", people=staff.list_staff(gateway.sessions), viewer=_viewer())
+
+
+@bp.route("/canned", methods=["GET", "POST"])
+@login_required
+def canned_page():
+    _admin_only()
+    gateway = _gateway()
+    if request.method == "POST":
+        form = request.form
+        try:
+            if form.get("action") == "delete":
+                delete_canned(gateway.sessions, int(form.get("canned_id", "0")))
+            else:
+                canned_id = form.get("canned_id", "")
+                save_canned(gateway.sessions, int(canned_id) if canned_id.isdigit() else None,
+                            form.get("title", ""), form.get("body", ""))
+            flash("ذخیره شد.", "ok")
+        except (CannedError, ValueError) as exc:
+            flash(str(exc), "error")
+        return redirect(url_for("dashboard.canned_page"))
+    return render_template("dashboard/canned.html", canned=list_canned(gateway.sessions), viewer=_viewer())
+
+
+@bp.get("/city")
+@login_required
+def city_page():
+    _admin_only()
+    return render_template("dashboard/city.html", city=_gateway().followups.city, viewer=_viewer())

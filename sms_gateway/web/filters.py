@@ -1,0 +1,45 @@
+"""Jinja filters for the Persian dashboard: Persian digits, Jalali dates, labels."""
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from persiantools.jdatetime import JalaliDateTime
+
+from .. import domain
+from ..messages import persian_digits
+
+ACTION_LABELS = {
+    "opened": "ثبت درخواست", "status": "تغییر وضعیت", "reply": "پاسخ کارشناس", "corrected": "اصلاح",
+    "linked": "پیوند با درخواست مشابه", "asked": "پرسش از شهروند", "answered": "پاسخ شهروند",
+    "verdict": "نظر شهروند", "note": "یادداشت", "phone_revealed": "نمایش شماره",
+}
+OUTBOUND_STATUS = {"queued": "در صف", "sending": "در حال ارسال", "sent": "ارسال شد", "delivered": "رسید",
+                   "failed": "ناموفق", "suppressed": "لغو شده (انصراف)", "superseded": "جایگزین شد"}
+VERDICTS = {"asked": "پرسیده شد", "accepted": "راضی", "objected": "معترض"}
+
+
+def init_filters(app, timezone: str, city) -> None:
+    zone = ZoneInfo(timezone)
+    categories = {c.code: c.label for c in city.categories}
+
+    def jalali(moment: datetime | None, with_time: bool = True) -> str:
+        if moment is None:
+            return "—"
+        local = JalaliDateTime(moment.astimezone(zone).replace(tzinfo=None))
+        return persian_digits(local.strftime("%Y/%m/%d %H:%M" if with_time else "%Y/%m/%d"))
+
+    app.jinja_env.filters.update(
+        fa=lambda value: persian_digits(str(value)) if value is not None else "—",
+        jalali=jalali,
+        jalali_date=lambda m: jalali(m, with_time=False),
+        status_label=lambda s: domain.STATUS_LABELS.get(s, s),
+        category_label=lambda c: categories.get(c, "نامشخص") if c else "نامشخص",
+        region_label=lambda r: "نامشخص" if r is None else ("جمع" if r == "total" else persian_digits(f"منطقه {r}")),
+        action_label=lambda a: ACTION_LABELS.get(a, a),
+        outbound_label=lambda s: OUTBOUND_STATUS.get(s, s),
+        actor_label=lambda a: {"citizen": "شهروند", "system": "سامانه", "cli": "خط فرمان"}.get(a, a),
+        verdict_label=lambda v: VERDICTS.get(v, "—") if v else "—",
+    )
+    app.jinja_env.globals.update(STATUS_LABELS=domain.STATUS_LABELS, CATEGORIES=categories,
+                                 PLACES=[p.name for p in city.places])
