@@ -20,6 +20,7 @@ migrate: install
 
 run: migrate
 	$(BIN)/sms-gateway demo-login
+	$(BIN)/sms-gateway demo-data
 	$(BIN)/sms-gateway scheduler & trap 'kill $$!' EXIT INT TERM; \
 	$(BIN)/sms-gateway serve --host 127.0.0.1 --port 5000 --workers 2
 

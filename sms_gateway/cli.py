@@ -114,11 +114,21 @@ def demo_login() -> None:
 @main.command("demo-data")
 @click.option("--count", default=300, show_default=True, help="how many citizen messages to simulate")
 @click.option("--days", default=45, show_default=True, help="spread over the last N days")
-def demo_data(count: int, days: int) -> None:
+@click.option("--force", is_flag=True, help="add demo tickets even when the database has tickets")
+def demo_data(count: int, days: int, force: bool) -> None:
     """Fill the database with realistic demo tickets across regions and statuses (console provider)."""
-    from .demo import fill
+    from sqlalchemy import func, select
 
-    made = fill(_gateway(), count=count, days=days)
+    from .demo import fill
+    from .models import Ticket
+
+    gateway = _gateway()
+    with gateway.sessions() as session:
+        existing = session.scalar(select(func.count(Ticket.id)))
+    if existing and not force:
+        click.echo(f"the database has {existing} tickets: demo data not added (--force adds it anyway)")
+        return
+    made = fill(gateway, count=count, days=days)
     click.echo(f"demo data: {made} tickets from {count} messages over {days} days")
 
 

@@ -1,6 +1,7 @@
 """Jinja filters for the Persian dashboard: Persian digits, Jalali dates, labels."""
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -29,7 +30,16 @@ def init_filters(app, timezone: str, city) -> None:
         local = JalaliDateTime(moment.astimezone(zone).replace(tzinfo=None))
         return persian_digits(local.strftime("%Y/%m/%d %H:%M" if with_time else "%Y/%m/%d"))
 
+    words = {**domain.STATUS_LABELS, **categories, "category": "دسته", "neighbourhood": "محله",
+             "accepted": "راضی", "objected": "معترض", "place": "محل", "both": "مشکل و محل"}
+    codes = re.compile(r"\b(" + "|".join(sorted(map(re.escape, words), key=len, reverse=True)) + r")\b")
+
+    def event_text(note: str) -> str:
+        """Event notes keep machine codes («registered → referred»); people read Persian labels."""
+        return codes.sub(lambda m: words[m.group(1)], note or "")
+
     app.jinja_env.filters.update(
+        event_text=event_text,
         fa=lambda value: persian_digits(str(value)) if value is not None else "—",
         jalali=jalali,
         jalali_date=lambda m: jalali(m, with_time=False),
