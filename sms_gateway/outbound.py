@@ -78,27 +78,35 @@ def _due(now: datetime):
                and_(OutboundMessage.status == "sending", OutboundMessage.claimed_at <= now - CLAIM_LEASE))
 
 
+def _unlocked(*conditions):
+    """Ids of queued automated rows matching `conditions` that no concurrent run holds: bulk updates
+    over them never wait on (or deadlock with) another run."""
+    return select(OutboundMessage.id).where(
+        OutboundMessage.status == "queued", OutboundMessage.automated.is_(True), *conditions
+    ).with_for_update(skip_locked=True).scalar_subquery()
+
+
 def _suppress_opted_out(session, now: datetime) -> None:
     opted_out = select(Citizen.id).where(Citizen.opted_out.is_(True))
     session.execute(update(OutboundMessage).where(
-        OutboundMessage.status == "queued", OutboundMessage.automated.is_(True),
-        OutboundMessage.citizen_id.in_(opted_out)).values(status="suppressed"))
+        OutboundMessage.id.in_(_unlocked(OutboundMessage.citizen_id.in_(opted_out))))
+        .values(status="suppressed").execution_options(synchronize_session=False))
 
 
 def _defer_automated(session, now: datetime, morning: datetime) -> None:
     session.execute(update(OutboundMessage).where(
-        OutboundMessage.status == "queued", OutboundMessage.automated.is_(True),
-        OutboundMessage.due_at <= now).values(due_at=morning))
+        OutboundMessage.id.in_(_unlocked(OutboundMessage.due_at <= now)))
+        .values(due_at=morning).execution_options(synchronize_session=False))
 
 
 def _supersede_older(session, now: datetime) -> None:
     """Coalesce: of a ticket's due automated messages only the newest goes out."""
     newer = aliased(OutboundMessage)
-    session.execute(update(OutboundMessage).where(
-        OutboundMessage.status == "queued", OutboundMessage.automated.is_(True), OutboundMessage.due_at <= now,
+    session.execute(update(OutboundMessage).where(OutboundMessage.id.in_(_unlocked(
+        OutboundMessage.due_at <= now,
         exists().where(newer.ticket_id == OutboundMessage.ticket_id, newer.automated.is_(True),
-                       newer.status == "queued", newer.due_at <= now, newer.id > OutboundMessage.id),
-    ).values(status="superseded").execution_options(synchronize_session=False))
+                       newer.status == "queued", newer.due_at <= now, newer.id > OutboundMessage.id))))
+        .values(status="superseded").execution_options(synchronize_session=False))
 
 
 def _claim(session, outbound_id: int, now: datetime) -> bool:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Iterator
 
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from providers.base import InboundSms, SendError
 
@@ -71,12 +72,18 @@ def poll_inbound(gateway) -> int:
 
 
 def _mark_run(gateway, name: str, now: datetime, error: str | None = None) -> None:
-    with gateway.sessions.begin() as session:
-        row = session.get(JobRun, name)
-        if row is None:
-            session.add(JobRun(name=name, last_run_at=now, last_error=error))
-        else:
-            row.last_run_at, row.last_error = max(row.last_run_at, now), error
+    """Record the run; two runs at once may both find no row, so the loser of the insert updates."""
+    for _attempt in range(2):
+        try:
+            with gateway.sessions.begin() as session:
+                row = session.get(JobRun, name, with_for_update=True)
+                if row is None:
+                    session.add(JobRun(name=name, last_run_at=now, last_error=error))
+                else:
+                    row.last_run_at, row.last_error = max(row.last_run_at, now), error
+            return
+        except IntegrityError:
+            continue
 
 
 def run_scheduler(gateway, stop_after: float | None = None) -> None:
