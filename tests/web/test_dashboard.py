@@ -294,3 +294,12 @@ def test_security_headers_and_no_external_assets(client, people):
     font = client.get("/static/fonts/Vazirmatn-Regular.woff2")
     assert font.status_code == 200 and font.get_data()[:4] == b"wOF2"
     font.close()
+
+
+def test_admin_pages_render_for_admins(client, people):
+    login(client, "admin")
+    assert client.get("/").headers["Location"].endswith("/tickets")
+    city = client.get("/city").get_data(as_text=True)
+    assert "طاهرآباد" in city and "جمع‌آوری زباله" in city and "۲۴" in city
+    assert "نشانی دقیق‌تر" in client.get("/canned").get_data(as_text=True)
+    assert "op2" in client.get("/staff").get_data(as_text=True)
