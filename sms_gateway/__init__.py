@@ -108,8 +108,34 @@ def create_app(settings: Settings | None = None, clock=None, providers: Mapping[
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(dashboard.bp)
+    app.before_request(_start_timer)
+    app.after_request(_log_request)
     app.after_request(_security_headers)
     return app
+
+
+def _start_timer() -> None:
+    from time import perf_counter
+
+    from flask import g
+
+    g.started = perf_counter()
+
+
+def _log_request(response):
+    """One structured line per request; webhook tokens cut out of the path."""
+    from time import perf_counter
+
+    from flask import g, request
+
+    from .logs import safe_path
+
+    if not request.path.startswith("/static/"):
+        started = getattr(g, "started", None)
+        log.info("request", extra={"method": request.method, "path": safe_path(request.path),
+                                   "status": response.status_code,
+                                   "ms": round((perf_counter() - started) * 1000, 1) if started else None})
+    return response
 
 
 def _security_headers(response):

@@ -26,9 +26,11 @@ def _gateway():
 @click.group()
 def main() -> None:
     """Kashan 137 SMS gateway."""
-    import logging
+    import os
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    from .logs import configure
+
+    configure(os.environ.get("SMS_GATEWAY_LOG_FORMAT", "json" if not sys.stderr.isatty() else "text"))
 
 
 @main.command()

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from threading import Lock
+from time import perf_counter
 from typing import Callable
 
 from sqlalchemy import func, select
@@ -20,6 +22,22 @@ from .tracking import new_tracking_code
 from .lifecycle import FollowUps
 from .understanding import Classifier, Understanding
 from .understanding.normalize import to_latin_digits
+
+
+class Timing:
+    """Sum and count of durations in this process, for /metrics."""
+
+    def __init__(self) -> None:
+        self.total, self.count = 0.0, 0
+        self._lock = Lock()
+
+    def observe(self, seconds: float) -> None:
+        with self._lock:
+            self.total += seconds
+            self.count += 1
+
+
+CLASSIFY_TIME = Timing()
 
 
 @dataclass(frozen=True)
@@ -85,7 +103,9 @@ def _intake(session: Session, sms: InboundSms, phone: str, ctx: IntakeContext,
                              to_number=sms.recipient[:40], text=text, raw_payload=sms.raw,
                              received_at=now, truncated=truncated)
     session.add(inbound)
+    started = perf_counter()
     understanding = ctx.classifier.classify(text[:ctx.max_text_chars])
+    CLASSIFY_TIME.observe(perf_counter() - started)
     inbound.intent = understanding.intent
     ticket, reply, kind = _decide(session, citizen, understanding, text[:ctx.max_text_chars], ctx, now)
     if ticket is not None:

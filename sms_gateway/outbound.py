@@ -146,7 +146,9 @@ def _send_claimed(sessions: sessionmaker, outbound_id: int, to: str, text: str, 
         session.execute(update(OutboundMessage).where(OutboundMessage.id == outbound_id).values(
             status="sent", provider_message_id=result.provider_message_id,
             attempts=OutboundMessage.attempts + 1, sent_at=now, last_error=None))
-    log.info("sent outbound %s to %s via %s", outbound_id, mask_phone(to), provider_name)
+    log.info("sent outbound %s to %s via %s", outbound_id, mask_phone(to), provider_name,
+             extra={"outbound_id": outbound_id, "to": mask_phone(to), "provider": provider_name, "kind": kind,
+                    "status": "sent"})
     return Sent(outbound_id, to, text, kind, code, "sent")
 
 
@@ -161,7 +163,8 @@ def _record_failure(sessions: sessionmaker, outbound_id: int, error: str, retrya
         else:
             msg.status = "failed"
         status = msg.status
-    log.warning("outbound %s attempt failed: %s (now %s)", outbound_id, error, status)
+    log.warning("outbound %s attempt failed: %s (now %s)", outbound_id, error, status,
+                extra={"outbound_id": outbound_id, "status": status, "error": error})
     return status
 
 

@@ -1,11 +1,12 @@
 """/healthz for monitoring: is the database reachable, when did the scheduler last run."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify
-from sqlalchemy import select, text
+from flask import Blueprint, Response, current_app, jsonify
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..models import JobRun
+from ..intake import CLASSIFY_TIME
+from ..models import InboundMessage, JobRun, OutboundMessage, Ticket
 
 bp = Blueprint("health", __name__)
 
@@ -23,3 +24,47 @@ def healthz():
     age = (gateway.clock() - last).total_seconds() if last else None
     return jsonify(status="ok", database="ok", scheduler_last_run=last.isoformat() if last else None,
                    scheduler_age_seconds=round(age) if age is not None else None)
+
+
+OUTBOUND_STATUSES = ("queued", "sending", "sent", "delivered", "failed", "suppressed", "superseded")
+
+
+@bp.get("/metrics")
+def metrics():
+    """Prometheus text format. Database figures are the same from every worker; classify time is this
+    worker's own."""
+    gateway = current_app.extensions["sms_gateway"]
+    now = gateway.clock()
+    with gateway.sessions() as session:
+        inbound = session.scalar(select(func.count(InboundMessage.id))) or 0
+        outbound = dict(session.execute(select(OutboundMessage.status, func.count(OutboundMessage.id))
+                                        .group_by(OutboundMessage.status)).all())
+        oldest_due = session.scalar(select(func.min(OutboundMessage.due_at)).where(
+            OutboundMessage.status == "queued", OutboundMessage.due_at <= now))
+        tickets = dict(session.execute(select(Ticket.status, func.count(Ticket.id)).group_by(Ticket.status)).all())
+        last_run = session.scalar(select(JobRun.last_run_at).where(JobRun.name == "run_due"))
+    lines = [
+        "# HELP sms_gateway_inbound_messages_total Inbound SMS stored.",
+        "# TYPE sms_gateway_inbound_messages_total counter",
+        f"sms_gateway_inbound_messages_total {inbound}",
+        "# HELP sms_gateway_outbound_messages Outbound SMS by status.",
+        "# TYPE sms_gateway_outbound_messages gauge",
+        *(f'sms_gateway_outbound_messages{{status="{s}"}} {outbound.get(s, 0)}' for s in OUTBOUND_STATUSES),
+        "# HELP sms_gateway_outbox_queue_depth Messages waiting to be sent (queued or being sent).",
+        "# TYPE sms_gateway_outbox_queue_depth gauge",
+        f"sms_gateway_outbox_queue_depth {outbound.get('queued', 0) + outbound.get('sending', 0)}",
+        "# HELP sms_gateway_outbox_oldest_due_age_seconds How late the oldest due message is.",
+        "# TYPE sms_gateway_outbox_oldest_due_age_seconds gauge",
+        f"sms_gateway_outbox_oldest_due_age_seconds {(now - oldest_due).total_seconds() if oldest_due else 0:.0f}",
+        "# HELP sms_gateway_tickets Tickets by status.",
+        "# TYPE sms_gateway_tickets gauge",
+        *(f'sms_gateway_tickets{{status="{s}"}} {n}' for s, n in sorted(tickets.items())),
+        "# HELP sms_gateway_scheduler_last_run_timestamp_seconds When run_due last ran.",
+        "# TYPE sms_gateway_scheduler_last_run_timestamp_seconds gauge",
+        f"sms_gateway_scheduler_last_run_timestamp_seconds {last_run.timestamp() if last_run else 0:.0f}",
+        "# HELP sms_gateway_classify_seconds Time spent understanding inbound texts in this worker.",
+        "# TYPE sms_gateway_classify_seconds summary",
+        f"sms_gateway_classify_seconds_sum {CLASSIFY_TIME.total:.6f}",
+        f"sms_gateway_classify_seconds_count {CLASSIFY_TIME.count}",
+    ]
+    return Response("\n".join(lines) + "\n", mimetype="text/plain; version=0.0.4")
