@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Callable, Mapping
 
 from flask import Flask
@@ -32,6 +32,7 @@ class Gateway:
     webhook_providers: dict[str, Provider] = field(default_factory=dict)
     intake: object = None
     followups: object = None
+    failover: object = None
 
     @property
     def outbound_provider(self) -> Provider:
@@ -64,7 +65,11 @@ def build_gateway(settings: Settings, clock=None, providers: Mapping[str, Provid
                           outbound_provider=settings.provider, clock=clock)
     intake = IntakeContext(classifier=classifier, templates=templates, clock=clock, followups=followups,
                            max_text_chars=settings.max_text_chars, timezone=settings.timezone)
-    return Gateway(settings, engine, make_session_factory(engine), clock, built, webhook, intake, followups)
+    failover = None
+    if settings.fallback_provider and settings.fallback_provider in built:
+        from .outbound import Failover
+        failover = Failover(settings.provider, settings.fallback_provider, settings.fallback_after)
+    return Gateway(settings, engine, make_session_factory(engine), clock, built, webhook, intake, followups, failover)
 
 
 def policy_from(settings: Settings):
@@ -78,7 +83,8 @@ def policy_from(settings: Settings):
                   duplicate_days=settings.duplicate_days, max_tickets_per_day=settings.max_tickets_per_day,
                   blocked_numbers=frozenset(normalise_phone(n) for n in settings.blocked_numbers),
                   verdict_accept=settings.verdict_accept, verdict_object=settings.verdict_object,
-                  max_send_attempts=settings.max_send_attempts)
+                  max_send_attempts=settings.max_send_attempts,
+                  claim_lease=timedelta(seconds=settings.claim_lease_seconds))
 
 
 def create_app(settings: Settings | None = None, clock=None, providers: Mapping[str, Provider] | None = None) -> Flask:

@@ -222,6 +222,20 @@ def run_due_command(now_text: str | None) -> None:
 
 
 @main.command()
+@click.option("--months", type=int, default=None, help="default: retention_months from the config")
+@click.option("--now", "now_text", default=None, help="ISO-8601 instant to run as (default: now)")
+def retention(months: int | None, now_text: str | None) -> None:
+    """Anonymise the numbers of citizens whose tickets all closed more than N months ago."""
+    from .retention import anonymise_closed
+
+    gateway = _gateway()
+    months = months or gateway.settings.retention_months
+    count = anonymise_closed(gateway.sessions, months, _instant(now_text) or gateway.clock(),
+                             gateway.settings.secret_key)
+    click.echo(f"anonymised {count} citizens whose tickets all closed more than {months} months ago")
+
+
+@main.command()
 def scheduler() -> None:
     """Run the scheduler (one per deployment): follow-ups, the outbox, polling."""
     from .scheduler import run_scheduler

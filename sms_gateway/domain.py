@@ -61,6 +61,7 @@ class Policy:
     verdict_accept: str = "31"
     verdict_object: str = "33"
     max_send_attempts: int = 6
+    claim_lease: timedelta = timedelta(minutes=10)
 
     def is_quiet(self, moment: datetime) -> bool:
         local = moment.astimezone(ZoneInfo(self.timezone)).time()

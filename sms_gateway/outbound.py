@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from threading import Lock
 from typing import Callable, Mapping
 
 from sqlalchemy import and_, exists, or_, select, update
@@ -23,8 +24,40 @@ from .models import Citizen, OutboundMessage, Ticket
 from .phone import mask_phone
 
 log = logging.getLogger("sms_gateway.outbound")
-CLAIM_LEASE = timedelta(minutes=10)
 CLAIM_BATCH = 20  # small: a claimed batch must be sent well within the lease
+
+
+class Failover:
+    """The main outbound provider, and a fallback that takes over after `after` failures in a row for
+    `cooldown`; then the main one is tried again. Kept per process: the scheduler does most sending."""
+
+    def __init__(self, main: str, fallback: str, after: int, cooldown: timedelta = timedelta(minutes=5)):
+        self.main, self.fallback, self.after, self.cooldown = main, fallback, after, cooldown
+        self.failures = 0
+        self.until: datetime | None = None
+        self._lock = Lock()
+
+    def choose(self, name: str, now: datetime) -> str:
+        with self._lock:
+            if name == self.main and self.until is not None and now < self.until:
+                return self.fallback
+            return name
+
+    def record(self, name: str, ok: bool, now: datetime) -> bool:
+        """Count the outcome; True when this failure has just switched sending to the fallback."""
+        if name != self.main:
+            return False
+        with self._lock:
+            if ok:
+                self.failures, self.until = 0, None
+                return False
+            self.failures += 1
+            if self.failures >= self.after:
+                self.failures, self.until = 0, now + self.cooldown
+                log.warning("%s failed %d times in a row: %s takes over for %s", self.main, self.after,
+                            self.fallback, self.cooldown)
+                return True
+            return False
 
 
 @dataclass(frozen=True)
@@ -41,21 +74,22 @@ class Sent:
 
 
 def deliver(sessions: sessionmaker, outbound_id: int, providers: Mapping[str, Provider],
-            clock: Callable[[], datetime], policy: Policy | None = None) -> str:
+            clock: Callable[[], datetime], policy: Policy | None = None, failover: Failover | None = None) -> str:
     """Send one queued message now (a direct answer just committed); returns its new status."""
     now = clock()
+    policy = policy or Policy()
     with sessions.begin() as session:
-        if not _claim(session, outbound_id, now):
+        if not _claim(session, outbound_id, now, policy.claim_lease):
             msg = session.get(OutboundMessage, outbound_id)
             return msg.status if msg else "missing"
         msg = session.get(OutboundMessage, outbound_id)
         to, text, provider_name = msg.to_phone, msg.text, msg.provider
     return _send_claimed(sessions, outbound_id, to, text, provider_name, providers, now,
-                         (policy or Policy()).max_send_attempts).status
+                         policy.max_send_attempts, failover=failover).status
 
 
 def send_due(sessions: sessionmaker, providers: Mapping[str, Provider], policy: Policy, now: datetime,
-             limit: int = 10_000) -> list[Sent]:
+             limit: int = 10_000, failover: Failover | None = None) -> list[Sent]:
     """Send every message due at `now`, honouring opt-out, quiet hours and one message per ticket."""
     with sessions.begin() as session:
         _suppress_opted_out(session, now)
@@ -64,18 +98,18 @@ def send_due(sessions: sessionmaker, providers: Mapping[str, Provider], policy: 
         _supersede_older(session, now)
     results: list[Sent] = []
     while len(results) < limit:
-        batch = _claim_batch(sessions, now, min(CLAIM_BATCH, limit - len(results)))
+        batch = _claim_batch(sessions, now, min(CLAIM_BATCH, limit - len(results)), policy.claim_lease)
         if not batch:
             break
         for row in batch:
             results.append(_send_claimed(sessions, row.id, row.to_phone, row.text, row.provider, providers, now,
-                                         policy.max_send_attempts, row.kind, row.code))
+                                         policy.max_send_attempts, row.kind, row.code, failover))
     return results
 
 
-def _due(now: datetime):
+def _due(now: datetime, lease: timedelta):
     return or_(and_(OutboundMessage.status == "queued", OutboundMessage.due_at <= now),
-               and_(OutboundMessage.status == "sending", OutboundMessage.claimed_at <= now - CLAIM_LEASE))
+               and_(OutboundMessage.status == "sending", OutboundMessage.claimed_at <= now - lease))
 
 
 def _unlocked(*conditions):
@@ -109,19 +143,19 @@ def _supersede_older(session, now: datetime) -> None:
         .values(status="superseded").execution_options(synchronize_session=False))
 
 
-def _claim(session, outbound_id: int, now: datetime) -> bool:
-    claimed = session.execute(update(OutboundMessage).where(OutboundMessage.id == outbound_id, _due(now))
+def _claim(session, outbound_id: int, now: datetime, lease: timedelta) -> bool:
+    claimed = session.execute(update(OutboundMessage).where(OutboundMessage.id == outbound_id, _due(now, lease))
                               .values(status="sending", claimed_at=now)
                               .execution_options(synchronize_session=False))
     return claimed.rowcount == 1
 
 
-def _claim_batch(sessions: sessionmaker, now: datetime, size: int) -> list:
+def _claim_batch(sessions: sessionmaker, now: datetime, size: int, lease: timedelta) -> list:
     with sessions.begin() as session:
         candidates = session.scalars(
-            select(OutboundMessage.id).where(_due(now)).order_by(OutboundMessage.due_at, OutboundMessage.id)
+            select(OutboundMessage.id).where(_due(now, lease)).order_by(OutboundMessage.due_at, OutboundMessage.id)
             .limit(size).with_for_update(skip_locked=True)).all()
-        ids = [i for i in candidates if _claim(session, i, now)]
+        ids = [i for i in candidates if _claim(session, i, now, lease)]
         if not ids:
             return []
         return session.execute(
@@ -133,23 +167,38 @@ def _claim_batch(sessions: sessionmaker, now: datetime, size: int) -> list:
 
 def _send_claimed(sessions: sessionmaker, outbound_id: int, to: str, text: str, provider_name: str,
                   providers: Mapping[str, Provider], now: datetime, max_attempts: int,
-                  kind: str = "", code: str | None = None) -> Sent:
-    provider = providers.get(provider_name)
+                  kind: str = "", code: str | None = None, failover: Failover | None = None) -> Sent:
+    if failover is not None:
+        provider_name = failover.choose(provider_name, now)
     try:
-        if provider is None:
-            raise SendError(f"provider {provider_name} is not configured", retryable=False)
-        result = provider.send(to, text, str(outbound_id))
+        result = _send_with(providers, provider_name, to, text, str(outbound_id))
+        if failover is not None:
+            failover.record(provider_name, True, now)
     except SendError as exc:
-        status = _record_failure(sessions, outbound_id, str(exc), exc.retryable, now, max_attempts)
-        return Sent(outbound_id, to, text, kind, code, status)
+        if failover is None or not failover.record(provider_name, False, now):
+            status = _record_failure(sessions, outbound_id, str(exc), exc.retryable, now, max_attempts)
+            return Sent(outbound_id, to, text, kind, code, status)
+        provider_name = failover.fallback  # the main provider has just been given up on: try at once
+        try:
+            result = _send_with(providers, provider_name, to, text, str(outbound_id))
+        except SendError as again:
+            status = _record_failure(sessions, outbound_id, str(again), again.retryable, now, max_attempts)
+            return Sent(outbound_id, to, text, kind, code, status)
     with sessions.begin() as session:
         session.execute(update(OutboundMessage).where(OutboundMessage.id == outbound_id).values(
-            status="sent", provider_message_id=result.provider_message_id,
+            status="sent", provider=provider_name, provider_message_id=result.provider_message_id,
             attempts=OutboundMessage.attempts + 1, sent_at=now, last_error=None))
     log.info("sent outbound %s to %s via %s", outbound_id, mask_phone(to), provider_name,
              extra={"outbound_id": outbound_id, "to": mask_phone(to), "provider": provider_name, "kind": kind,
                     "status": "sent"})
     return Sent(outbound_id, to, text, kind, code, "sent")
+
+
+def _send_with(providers: Mapping[str, Provider], name: str, to: str, text: str, local_id: str):
+    provider = providers.get(name)
+    if provider is None:
+        raise SendError(f"provider {name} is not configured", retryable=False)
+    return provider.send(to, text, local_id)
 
 
 def _record_failure(sessions: sessionmaker, outbound_id: int, error: str, retryable: bool, now: datetime,

@@ -32,8 +32,13 @@ def normalise_phone(raw: str) -> str:
     return digits  # a short code or landline without a country prefix: keep as given
 
 
+ANONYMISED = "anon:"  # the prefix retention puts in place of a number
+
+
 def mask_phone(phone: str) -> str:
     """+989121234567 → 0912***4567, for logs and staff who may not see the whole number."""
+    if phone.startswith(ANONYMISED):
+        return "ناشناس"
     local = "0" + phone[3:] if phone.startswith("+98") else phone
     if len(local) < 8:
         return "***"
@@ -42,4 +47,6 @@ def mask_phone(phone: str) -> str:
 
 def display_phone(phone: str) -> str:
     """'+989121234567' → '09121234567', as Iranians write their numbers; others unchanged."""
+    if phone.startswith(ANONYMISED):
+        return "ناشناس"
     return "0" + phone[3:] if phone.startswith("+98") else phone

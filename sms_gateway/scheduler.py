@@ -38,7 +38,7 @@ def run_due(gateway, now: datetime | None = None) -> list[Sent]:
             lifecycle.expire_questions(session, fu, now)
             lifecycle.queue_reminders(session, fu, now)
             lifecycle.queue_overdue_notices(session, fu, now)
-        sent = send_due(gateway.sessions, gateway.providers, fu.policy, now)
+        sent = send_due(gateway.sessions, gateway.providers, fu.policy, now, failover=gateway.failover)
     _mark_run(gateway, "run_due", now)
     return sent
 
@@ -65,7 +65,7 @@ def poll_inbound(gateway) -> int:
             result = handle_inbound_sms(gateway.sessions, sms, gateway.intake, provider.name, reply_inline=False)
             if result.outbound_id is not None and not result.duplicate:
                 deliver(gateway.sessions, result.outbound_id, gateway.providers, gateway.clock,
-                        gateway.followups.policy)
+                        gateway.followups.policy, gateway.failover)
             count += 0 if result.duplicate else 1
     _mark_run(gateway, "poll_inbound", gateway.clock())
     return count

@@ -77,6 +77,10 @@ class Settings:
     max_send_attempts: int = 6
     scheduler_interval_seconds: int = 30
     poll_inbound_seconds: int = 0       # > 0: poll providers without push (Kavenegar receive.json)
+    retention_months: int = 24          # anonymise numbers of citizens whose tickets all closed before
+    claim_lease_seconds: int = 600      # a message left `sending` this long by a dead sender is sent again
+    fallback_provider: str = ""         # outbound provider to use while the main one keeps failing
+    fallback_after: int = 3             # consecutive failures of the main provider before falling back
     twilio: TwilioSettings = field(default_factory=TwilioSettings)
     kavenegar: KavenegarSettings = field(default_factory=KavenegarSettings)
     melipayamak: MelipayamakSettings = field(default_factory=MelipayamakSettings)
@@ -198,8 +202,14 @@ def _validate(s: Settings) -> None:
             raise SettingsError(f"{key} must be digits other than 11 and 12 (opt-out, opt-in), got {value!r}")
     if s.verdict_accept == s.verdict_object:
         raise SettingsError("verdict_accept and verdict_object must differ")
+    if s.fallback_provider and (s.fallback_provider not in OUTBOUND_PROVIDERS or s.fallback_provider == s.provider):
+        raise SettingsError(f"fallback_provider must be another of {', '.join(OUTBOUND_PROVIDERS)}, "
+                            f"got {s.fallback_provider!r}")
+    if s.fallback_provider and s.fallback_provider != "console" and not getattr(s, s.fallback_provider).configured:
+        raise SettingsError(f"fallback_provider is {s.fallback_provider!r} but its [{s.fallback_provider}] "
+                            "secrets are not set")
     for key in ("reminder_days", "clarify_hours", "duplicate_days", "max_tickets_per_day", "max_send_attempts",
-                "scheduler_interval_seconds"):
+                "scheduler_interval_seconds", "retention_months", "claim_lease_seconds", "fallback_after"):
         if getattr(s, key) < 1:
             raise SettingsError(f"{key} must be at least 1")
 

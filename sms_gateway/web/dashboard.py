@@ -144,7 +144,8 @@ def ticket_reply(code: str):
     except desk.DeskError as exc:
         flash(str(exc), "error")
         return _back(code)
-    status = deliver(gateway.sessions, outbound_id, gateway.providers, gateway.clock, gateway.followups.policy)
+    status = deliver(gateway.sessions, outbound_id, gateway.providers, gateway.clock, gateway.followups.policy,
+                     gateway.failover)
     flash("پاسخ ارسال شد." if status == "sent" else "پاسخ در صف ارسال است.", "ok")
     return _back(code)
 

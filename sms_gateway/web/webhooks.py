@@ -41,7 +41,8 @@ def _inbound(name: str, token: str = "") -> Response:
     except InvalidPhone as exc:
         raise WebhookRejected(400, str(exc)) from None
     if not inline and result.outbound_id is not None:
-        deliver(gateway.sessions, result.outbound_id, gateway.providers, gateway.clock, gateway.followups.policy)
+        deliver(gateway.sessions, result.outbound_id, gateway.providers, gateway.clock, gateway.followups.policy,
+                gateway.failover)
     answer = provider.answer_inbound(result.reply if inline else None)
     return Response(answer.body, content_type=answer.content_type)
 
