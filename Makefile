@@ -28,7 +28,9 @@ test: install
 	$(BIN)/python -m pytest -q
 
 bench: install
-	$(BIN)/python bench/webhook.py
+	$(BIN)/python bench/classify.py
+	$(BIN)/python bench/load.py
+	$(BIN)/python bench/scale.py
 
 clean:
 	rm -rf $(VENV) instance *.egg-info

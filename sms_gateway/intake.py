@@ -7,7 +7,7 @@ from threading import Lock
 from time import perf_counter
 from typing import Callable
 
-from sqlalchemy import func, select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -68,13 +68,15 @@ def handle_inbound_sms(sessions: sessionmaker, sms: InboundSms, ctx: IntakeConte
         with sessions() as session:
             try:
                 with session.begin():
-                    stored = _already_stored(session, sms)
-                    if stored is not None:
-                        return stored
+                    # No look-up first: the unique (provider, message id) constraint refuses a retry at the
+                    # first flush, which saves a round trip on every first delivery.
                     return _intake(session, sms, phone, ctx, reply_provider, reply_inline)
             except IntegrityError:
-                # A concurrent retry committed first, or a new tracking code collided: look again.
-                continue
+                pass  # a retry of a stored message, a concurrent first message of a new number, or a code collision
+        with sessions() as session:
+            stored = _already_stored(session, sms)
+        if stored is not None:
+            return stored
     with sessions() as session:
         stored = _already_stored(session, sms)
     if stored is None:
@@ -95,44 +97,44 @@ def _already_stored(session: Session, sms: InboundSms) -> IntakeResult | None:
 
 def _intake(session: Session, sms: InboundSms, phone: str, ctx: IntakeContext,
             reply_provider: str, reply_inline: bool) -> IntakeResult:
+    """Everything is added first and inserted by one flush at the end (citizen, ticket, events, inbound,
+    reply): few round trips per message. A retry fails that flush on the unique message id."""
     now = ctx.clock()
-    citizen = _citizen(session, phone, now)
+    citizen, is_new = _citizen(session, phone, now)
     text = sms.text or ""
     truncated = len(text) > ctx.max_text_chars
-    inbound = InboundMessage(provider=sms.provider, provider_message_id=sms.message_id, citizen=citizen,
-                             to_number=sms.recipient[:40], text=text, raw_payload=sms.raw,
-                             received_at=now, truncated=truncated)
-    session.add(inbound)
     started = perf_counter()
     understanding = ctx.classifier.classify(text[:ctx.max_text_chars])
     CLASSIFY_TIME.observe(perf_counter() - started)
-    inbound.intent = understanding.intent
-    ticket, reply, kind = _decide(session, citizen, understanding, text[:ctx.max_text_chars], ctx, now)
-    if ticket is not None:
-        inbound.ticket_id = ticket.id
-        if truncated:
-            lifecycle.record_event(session, ticket, "system", "note", f"متن پیامک {len(text)} نویسه بود و برای پردازش به "
-                                                      f"{ctx.max_text_chars} نویسه کوتاه شد", now)
-    inbound.reply_text = reply
-    if reply is None:
-        return IntakeResult(None, ticket.tracking_code if ticket else None, None)
-    outbound = OutboundMessage(citizen_id=citizen.id, to_phone=phone, text=reply, segments=count_segments(reply),
-                               kind=kind, provider=reply_provider, status="sent" if reply_inline else "queued",
-                               attempts=1 if reply_inline else 0, ticket_id=ticket.id if ticket else None,
-                               inbound_id=None, created_at=now, due_at=now, sent_at=now if reply_inline else None)
-    session.add(outbound)
+    inbound = InboundMessage(provider=sms.provider, provider_message_id=sms.message_id, citizen=citizen,
+                             to_number=sms.recipient[:40], text=text, raw_payload=sms.raw,
+                             received_at=now, truncated=truncated, intent=understanding.intent)
+    with session.no_autoflush:
+        ticket, reply, kind = _decide(session, citizen, is_new, understanding, text[:ctx.max_text_chars], ctx, now)
+    session.add(inbound)
+    inbound.ticket, inbound.reply_text = ticket, reply
+    if ticket is not None and truncated:
+        lifecycle.record_event(session, ticket, "system", "note", f"متن پیامک {len(text)} نویسه بود و برای پردازش "
+                                                                  f"به {ctx.max_text_chars} نویسه کوتاه شد", now)
+    outbound = None
+    if reply is not None:
+        outbound = OutboundMessage(citizen=citizen, to_phone=phone, text=reply, segments=count_segments(reply),
+                                   kind=kind, provider=reply_provider, status="sent" if reply_inline else "queued",
+                                   attempts=1 if reply_inline else 0, ticket=ticket, inbound=inbound,
+                                   created_at=now, due_at=now, sent_at=now if reply_inline else None)
+        session.add(outbound)
     session.flush()
-    outbound.inbound_id = inbound.id
-    return IntakeResult(reply, ticket.tracking_code if ticket else None, outbound.id)
+    return IntakeResult(reply, ticket.tracking_code if ticket else None, outbound.id if outbound else None)
 
 
-def _citizen(session: Session, phone: str, now: datetime) -> Citizen:
+def _citizen(session: Session, phone: str, now: datetime) -> tuple[Citizen, bool]:
+    """The citizen, and whether they are new (a new citizen has no tickets to look at)."""
     citizen = session.scalar(select(Citizen).where(Citizen.phone == phone))
-    if citizen is None:
-        citizen = Citizen(phone=phone, opted_out=False, created_at=now)
-        session.add(citizen)
-        session.flush()
-    return citizen
+    if citizen is not None:
+        return citizen, False
+    citizen = Citizen(phone=phone, opted_out=False, created_at=now)
+    session.add(citizen)
+    return citizen, True
 
 
 _SERVICES = {"fire": ("125", "آتش‌نشانی"), "ambulance": ("115", "اورژانس"), "police": ("110", "پلیس"),
@@ -140,13 +142,13 @@ _SERVICES = {"fire": ("125", "آتش‌نشانی"), "ambulance": ("115", "او�
 CLEAR_CATEGORY = 0.3  # below this the citizen is asked what the problem is
 
 
-def _decide(session: Session, citizen: Citizen, u: Understanding, text: str, ctx: IntakeContext,
+def _decide(session: Session, citizen: Citizen, is_new: bool, u: Understanding, text: str, ctx: IntakeContext,
             now: datetime) -> tuple[Ticket | None, str | None, str]:
     t, fu = ctx.templates, ctx.followups
     if citizen.phone in fu.policy.blocked_numbers:
         return None, None, "blocked"
     verdict = fu.policy.verdict_of(to_latin_digits(text))
-    if verdict and (asked := _awaiting_verdict(session, citizen)) is not None:
+    if verdict and not is_new and (asked := _awaiting_verdict(session, citizen)) is not None:
         lifecycle.record_verdict(session, asked, verdict, fu, now)
         name = "verdict_objected" if verdict == "objected" else "verdict_thanks"
         return asked, t.render(name, code=asked.tracking_code), "verdict"
@@ -161,8 +163,9 @@ def _decide(session: Session, citizen: Citizen, u: Understanding, text: str, ctx
         return None, t.render("opted_in"), "opt_in"
     if u.intent == "identity_required":
         return None, t.render("identity_required"), "identity_required"
+    recent = [] if is_new else _recent_tickets(session, citizen, now, fu)
     if u.intent in ("report", "unclear") and text.strip():
-        pending = _awaiting_answer(session, citizen, now, fu)
+        pending = _awaiting_answer(recent, now, fu)
         if pending is not None and _answers(pending, u):
             _complete(session, pending, u, text, fu, now)
             return pending, t.render("clarified", code=pending.tracking_code), "clarified"
@@ -174,7 +177,7 @@ def _decide(session: Session, citizen: Citizen, u: Understanding, text: str, ctx
         return None, t.render("ask_what"), "ask_what"
     if u.outside_city and not u.neighbourhood:
         return None, t.render("outside_city", place=u.outside_city), "outside_city"
-    if _tickets_today(session, citizen, now, fu) >= fu.policy.max_tickets_per_day:
+    if _tickets_today(recent, now, fu) >= fu.policy.max_tickets_per_day:
         return None, t.render("too_many", limit=fu.policy.max_tickets_per_day), "too_many"
     ticket = open_ticket(session, citizen, u, text, fu, now)
     if ticket.status == domain.NEEDS_INFO:
@@ -198,11 +201,17 @@ def _awaiting_verdict(session: Session, citizen: Citizen) -> Ticket | None:
                           .order_by(Ticket.closed_at.desc(), Ticket.id.desc()).limit(1))
 
 
-def _awaiting_answer(session: Session, citizen: Citizen, now: datetime, fu: FollowUps) -> Ticket | None:
-    return session.scalar(select(Ticket).where(
-        Ticket.citizen_id == citizen.id, Ticket.status == domain.NEEDS_INFO,
-        Ticket.asked_at > now - timedelta(hours=fu.policy.clarify_hours))
-        .order_by(Ticket.asked_at.desc()).limit(1))
+def _recent_tickets(session: Session, citizen: Citizen, now: datetime, fu: FollowUps) -> list[Ticket]:
+    """One query for both questions asked of a known citizen: a question waiting, today's count."""
+    since = min(fu.policy.local_day_start(now), now - timedelta(hours=fu.policy.clarify_hours))
+    return list(session.scalars(select(Ticket).where(
+        Ticket.citizen_id == citizen.id, or_(Ticket.opened_at >= since, Ticket.asked_at > since))))
+
+
+def _awaiting_answer(recent: list[Ticket], now: datetime, fu: FollowUps) -> Ticket | None:
+    cutoff = now - timedelta(hours=fu.policy.clarify_hours)
+    waiting = [t for t in recent if t.status == domain.NEEDS_INFO and t.asked_at and t.asked_at > cutoff]
+    return max(waiting, key=lambda t: (t.asked_at, t.id), default=None)
 
 
 def _answers(ticket: Ticket, u: Understanding) -> bool:
@@ -227,10 +236,9 @@ def _complete(session: Session, ticket: Ticket, u: Understanding, text: str, fu:
     lifecycle.change_status(session, ticket, domain.REGISTERED, "citizen", "", fu, now, notify=False)
 
 
-def _tickets_today(session: Session, citizen: Citizen, now: datetime, fu: FollowUps) -> int:
-    return session.scalar(select(func.count(Ticket.id)).where(
-        Ticket.citizen_id == citizen.id, Ticket.opened_at >= fu.policy.local_day_start(now),
-        Ticket.emergency.is_(False))) or 0
+def _tickets_today(recent: list[Ticket], now: datetime, fu: FollowUps) -> int:
+    day_start = fu.policy.local_day_start(now)
+    return sum(1 for t in recent if t.opened_at >= day_start and not t.emergency)
 
 
 def _open_duplicate(session: Session, u: Understanding, now: datetime, fu: FollowUps) -> Ticket | None:
@@ -262,7 +270,7 @@ def open_ticket(session: Session, citizen: Citizen, u: Understanding, text: str,
     emergency = u.intent == "emergency"
     missing = None if emergency else _missing(u)
     primary = None if emergency or missing else _open_duplicate(session, u, now, fu)
-    ticket = Ticket(tracking_code=new_tracking_code(), citizen_id=citizen.id,
+    ticket = Ticket(tracking_code=new_tracking_code(), citizen=citizen,
                     status=domain.NEEDS_INFO if missing else domain.REGISTERED,
                     intent=u.intent, category=u.category, neighbourhood=u.neighbourhood, region=u.region,
                     description=text, emergency=emergency, opened_at=now, updated_at=now,
@@ -273,7 +281,6 @@ def open_ticket(session: Session, citizen: Citizen, u: Understanding, text: str,
     if primary is not None:
         ticket.status = primary.status
     session.add(ticket)
-    session.flush()
     lifecycle.record_event(session, ticket, "citizen", "opened", "", now)
     if missing:
         lifecycle.record_event(session, ticket, "system", "asked", missing, now)

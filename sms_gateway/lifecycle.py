@@ -45,7 +45,10 @@ class TicketNotFound(LookupError):
 
 
 def record_event(session: Session, ticket: Ticket, actor: str, action: str, note: str, now: datetime) -> None:
-    session.add(TicketEvent(ticket_id=ticket.id, actor=actor, action=action, note=note, at=now))
+    if ticket.id is None:  # a ticket not inserted yet: the event follows it in the same flush
+        session.add(TicketEvent(ticket=ticket, actor=actor, action=action, note=note, at=now))
+    else:  # by id, so the ticket's event collection is never loaded
+        session.add(TicketEvent(ticket_id=ticket.id, actor=actor, action=action, note=note, at=now))
 
 
 def expected_completion(ticket: Ticket, fu: FollowUps) -> datetime:

@@ -37,6 +37,7 @@ class InboundMessage(Base):
     reply_text: Mapped[Optional[str]] = mapped_column(Text)
 
     citizen: Mapped[Citizen] = relationship()
+    ticket: Mapped[Optional["Ticket"]] = relationship()
 
 
 class Ticket(Base):
@@ -111,6 +112,11 @@ class OutboundMessage(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+    # Set on new rows so one flush inserts citizen, ticket, inbound and reply in order.
+    citizen: Mapped[Citizen] = relationship()
+    ticket: Mapped[Optional[Ticket]] = relationship()
+    inbound: Mapped[Optional[InboundMessage]] = relationship()
 
 
 class StaffUser(Base):

@@ -1,0 +1,179 @@
+"""Inbound load: Twilio-signed webhooks against `sms-gateway serve` on PostgreSQL (or SQLite), then the
+same client against a bare Flask endpoint that only returns static TwiML, so the ratio shows our cost.
+
+Prints messages/s, p50/p95/p99 latency, lost and duplicated (checked in the database: exactly M inbound
+messages and M tickets), and the bare endpoint's figures.
+Usage: python bench/load.py [--messages 3000] [--clients 16] [--workers 2]
+                            [--database-url postgresql://postgres@127.0.0.1:5432/test | sqlite]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import requests
+from sqlalchemy import create_engine, text
+from twilio.request_validator import RequestValidator
+
+TOKEN = "bench-auth-token"
+TEXTS = ["چاله بزرگ جلوی نانوایی خیابان امیرکبیر", "زباله ها سه روزه جمع نشده محله فین",
+         "لامپ تیر برق کوچه ۱۲ طاهرآباد سوخته", "سگ ولگرد نزدیک مدرسه لتحر",
+         "جوی آب گرفته تو پشت مشهد بو میده", "درخت شکسته افتاده وسط کوچه تو محله سلطان امیر احمد"]
+BENCH = Path(__file__).resolve().parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--messages", type=int, default=3000)
+    ap.add_argument("--clients", type=int, default=16)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
+    ap.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL",
+                                                             "postgresql://postgres@127.0.0.1:5432/test"))
+    args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp())
+    url, cleanup = database(args.database_url, tmp)
+    try:
+        ours = serve_gateway(url, tmp, args)
+        bare = serve_bare(args)
+        print(f"machine: {os.cpu_count()} cores; gunicorn {args.workers} workers x {args.threads} threads; "
+              f"{args.clients} clients on the same machine; {args.messages} messages; "
+              f"database {url.split('@')[-1].split('?')[0] if 'postgresql' in url else 'sqlite'}")
+        print(f"gateway : {ours['rate']:.0f} messages/s  p50 {ours['p50']:.1f} ms  p95 {ours['p95']:.1f} ms  "
+              f"p99 {ours['p99']:.1f} ms  non-200 {ours['errors']}  lost {ours['lost']}  "
+              f"duplicated {ours['duplicated']}")
+        print(f"bare    : {bare['rate']:.0f} requests/s  p50 {bare['p50']:.1f} ms  p95 {bare['p95']:.1f} ms  "
+              f"p99 {bare['p99']:.1f} ms")
+        print(f"ratio   : {100 * ours['rate'] / bare['rate']:.0f}% of the bare endpoint's rate")
+    finally:
+        cleanup()
+
+
+def database(url: str, tmp: Path):
+    if url == "sqlite":
+        return f"sqlite:///{tmp}/bench.sqlite3", lambda: None
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+
+    def drop() -> None:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+    sep = "&" if "?" in url else "?"
+    return f"{url}{sep}options=-csearch_path%3D{schema}", drop
+
+
+def serve_gateway(url: str, tmp: Path, args) -> dict:
+    port = free_port()
+    public = f"http://127.0.0.1:{port}"
+    env = dict(os.environ, SMS_GATEWAY_DATABASE_URL=url, SMS_GATEWAY_CONFIG=str(tmp / "c.toml"),
+               SMS_GATEWAY_TWILIO_ACCOUNT_SID="AC" + "0" * 32, SMS_GATEWAY_TWILIO_AUTH_TOKEN=TOKEN,
+               SMS_GATEWAY_PUBLIC_URL=public, SMS_GATEWAY_MAX_TICKETS_PER_DAY="1000000",
+               SMS_GATEWAY_LOG_FORMAT="json")
+    (tmp / "c.toml").write_text("")
+    exe = str(Path(sys.executable).parent / "sms-gateway")
+    subprocess.run([exe, "db", "upgrade"], env=env, check=True, capture_output=True)
+    server = subprocess.Popen([exe, "serve", "--port", str(port), "--workers", str(args.workers),
+                               "--threads", str(args.threads)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(port)
+        result = drive(public, args, sign=True)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.connect() as conn:
+        inbound = conn.scalar(text("select count(*) from inbound_message"))
+        tickets = conn.scalar(text("select count(*) from ticket"))
+    engine.dispose()
+    result.update(lost=args.messages - inbound, duplicated=max(inbound - args.messages, 0) +
+                  max(tickets - args.messages, 0))
+    return result
+
+
+def serve_bare(args) -> dict:
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-b", f"127.0.0.1:{port}", "-w", str(args.workers),
+                               "-k", "gthread", "--threads", str(args.threads), "bare_app:app"], cwd=str(BENCH),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(port)
+        return drive(f"http://127.0.0.1:{port}", args, sign=False)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def wait_for(port: int) -> None:
+    for _ in range(300):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            time.sleep(0.3)
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit("server did not start")
+
+
+def drive(public: str, args, sign: bool) -> dict:
+    """K clients send M messages as fast as answers come back (bounded in count and in time: 300 s)."""
+    validator = RequestValidator(TOKEN)
+    url = public + "/webhooks/twilio/sms"
+    jobs = []
+    for i in range(args.messages):
+        params = {"MessageSid": f"SM{i:032d}", "AccountSid": "AC" + "0" * 32, "From": f"+98912{i:07d}",
+                  "To": "+15005550006", "Body": TEXTS[i % len(TEXTS)]}
+        jobs.append((params, validator.compute_signature(url, params) if sign else ""))
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    cursor = iter(jobs)
+    deadline = time.monotonic() + 300
+
+    def client() -> None:
+        http = requests.Session()
+        while time.monotonic() < deadline:
+            with lock:
+                job = next(cursor, None)
+            if job is None:
+                return
+            started = time.perf_counter()
+            response = http.post(url, data=job[0], headers={"X-Twilio-Signature": job[1]}, timeout=30)
+            elapsed = time.perf_counter() - started
+            with lock:
+                latencies.append(elapsed)
+                errors[0] += response.status_code != 200
+
+    threads = [threading.Thread(target=client) for _ in range(args.clients)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - started
+    q = statistics.quantiles(latencies, n=100)
+    return {"rate": len(latencies) / wall, "p50": q[49] * 1000, "p95": q[94] * 1000, "p99": q[98] * 1000,
+            "errors": errors[0]}
+
+
+if __name__ == "__main__":
+    main()
