@@ -114,6 +114,9 @@ def create_app(settings: Settings | None = None, clock=None, providers: Mapping[
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(dashboard.bp)
+    if settings.proxy_hops > 0:  # the client's address (login throttling, logs) comes from the proxy
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops)
     app.before_request(_start_timer)
     app.after_request(_log_request)
     app.after_request(_security_headers)

@@ -77,6 +77,7 @@ class Settings:
     max_send_attempts: int = 6
     scheduler_interval_seconds: int = 30
     poll_inbound_seconds: int = 0       # > 0: poll providers without push (Kavenegar receive.json)
+    proxy_hops: int = 0                 # reverse proxies in front that set X-Forwarded-For (trusted)
     retention_months: int = 24          # anonymise numbers of citizens whose tickets all closed before
     claim_lease_seconds: int = 600      # a message left `sending` this long by a dead sender is sent again
     fallback_provider: str = ""         # outbound provider to use while the main one keeps failing

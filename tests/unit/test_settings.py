@@ -36,6 +36,8 @@ def test_toml_then_environment_override(tmp_path):
     ({"SMS_GATEWAY_VERDICT_ACCEPT": "11"}, "verdict_accept"),
     ({"SMS_GATEWAY_VERDICT_OBJECT": "31"}, "verdict_accept and verdict_object"),
     ({"SMS_GATEWAY_REMINDER_DAYS": "0"}, "reminder_days"),
+    ({"SMS_GATEWAY_FALLBACK_PROVIDER": "console"}, "fallback_provider"),
+    ({"SMS_GATEWAY_FALLBACK_PROVIDER": "melipayamak"}, "melipayamak"),
 ])
 def test_bad_values_stop_startup_naming_the_key(env, key, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)

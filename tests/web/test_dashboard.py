@@ -303,3 +303,21 @@ def test_admin_pages_render_for_admins(client, people):
     assert "طاهرآباد" in city and "جمع‌آوری زباله" in city and "۲۴" in city
     assert "نشانی دقیق‌تر" in client.get("/canned").get_data(as_text=True)
     assert "op2" in client.get("/staff").get_data(as_text=True)
+
+
+def test_behind_a_proxy_the_client_address_comes_from_x_forwarded_for(settings, clock, gateway):
+    from sms_gateway import create_app
+
+    app = create_app(settings.replace(proxy_hops=1), clock=clock)
+    create_staff(app.extensions["sms_gateway"].sessions, "proxied", PASSWORD, "operator", None, clock())
+    client = app.test_client()
+    for i in range(20):  # twenty failures from one address lock that address, not the proxy's
+        client.post("/login", data={"username": f"x{i}", "password": "nope-nope", "csrf_token": csrf(client)},
+                    headers={"X-Forwarded-For": "203.0.113.7"})
+    token = csrf(client)
+    locked = client.post("/login", data={"username": "proxied", "password": PASSWORD, "csrf_token": token},
+                         headers={"X-Forwarded-For": "203.0.113.7"})
+    other = client.post("/login", data={"username": "proxied", "password": PASSWORD, "csrf_token": token},
+                        headers={"X-Forwarded-For": "198.51.100.9"})
+    assert locked.status_code == 429 and other.status_code == 302
+    app.extensions["sms_gateway"].engine.dispose()
