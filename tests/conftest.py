@@ -51,7 +51,7 @@ def database_url(request, tmp_path_factory):
         yield url
         return
     schema = f"sgtest_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(os.environ["TEST_DATABASE_URL"])
+    admin = create_engine(_postgres_url("public"), pool_pre_ping=True)  # outlives the restart fault test
     with admin.begin() as conn:
         conn.execute(text(f"CREATE SCHEMA {schema}"))
     url = _postgres_url(schema)
