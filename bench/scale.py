@@ -18,7 +18,7 @@ from sqlalchemy import create_engine, text
 from sms_gateway import build_gateway
 from sms_gateway.desk import QueueFilters, queue
 from sms_gateway.migrate import upgrade
-from sms_gateway.outbound import _claim_batch, _defer_automated, _supersede_older, _suppress_opted_out
+from sms_gateway.outbound import _defer_automated, _supersede_older, _suppress_opted_out
 from sms_gateway.reports import period, region_table, service_figures
 from sms_gateway.settings import Settings
 from sms_gateway.staff import Viewer

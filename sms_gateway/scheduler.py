@@ -86,7 +86,7 @@ def _mark_run(gateway, name: str, now: datetime, error: str | None = None) -> No
             continue
 
 
-def run_scheduler(gateway, stop_after: float | None = None) -> None:
+def run_scheduler(gateway) -> None:
     """The long-running scheduler process: waits for the single-scheduler lock, then runs the jobs."""
     from apscheduler.schedulers.blocking import BlockingScheduler
 
@@ -94,13 +94,11 @@ def run_scheduler(gateway, stop_after: float | None = None) -> None:
     with single_scheduler(gateway):
         scheduler = BlockingScheduler(timezone="UTC")
         scheduler.add_job(_guarded(run_due, gateway), "interval", seconds=settings.scheduler_interval_seconds,
-                          id="run_due", name="run_due", max_instances=1, coalesce=True, next_run_time=datetime.now(timezone.utc))
+                          id="run_due", name="run_due", max_instances=1, coalesce=True,
+                          next_run_time=datetime.now(timezone.utc))
         if settings.poll_inbound_seconds > 0:
             scheduler.add_job(_guarded(poll_inbound, gateway), "interval", seconds=settings.poll_inbound_seconds,
                               id="poll_inbound", name="poll_inbound", max_instances=1, coalesce=True)
-        if stop_after is not None:
-            scheduler.add_job(scheduler.shutdown, "date",
-                              run_date=datetime.fromtimestamp(time.time() + stop_after, timezone.utc), kwargs={"wait": False})
         log.info("scheduler started: due work every %ss", settings.scheduler_interval_seconds)
         scheduler.start()
 

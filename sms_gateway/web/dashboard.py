@@ -1,6 +1,8 @@
 """The staff dashboard: Persian, right to left, server-rendered. Parses forms, calls desk services."""
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request,
                    url_for)
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
@@ -197,7 +199,7 @@ def ticket_reveal(code: str):
 
 def _period():
     gateway = _gateway()
-    today = gateway.clock().astimezone(reports.ZoneInfo(gateway.settings.timezone)).date()
+    today = gateway.clock().astimezone(ZoneInfo(gateway.settings.timezone)).date()
     return reports.period(request.args.get("from", ""), request.args.get("to", ""), today,
                           gateway.settings.timezone)
 
@@ -214,7 +216,8 @@ def reports_page():
     viewer, sessions = _viewer(), gateway.sessions
     return render_template(
         "dashboard/reports.html", period=p, viewer=viewer,
-        regions=reports.region_table(sessions, viewer, p, gateway.followups.city), categories=reports.by_category(sessions, viewer, p),
+        regions=reports.region_table(sessions, viewer, p, gateway.followups.city),
+        categories=reports.by_category(sessions, viewer, p),
         quiet=reports.quiet_neighbourhoods(sessions, viewer, p, gateway.followups.city),
         figures=reports.service_figures(sessions, viewer, p))
 

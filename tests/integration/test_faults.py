@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -42,11 +41,6 @@ def kave_api():
 def meli_api():
     with FakeProviderApi(default=(200, MELI_OK)) as api:
         yield api
-
-
-def gateway_for(settings, clock):
-    gateway = build_gateway(settings, clock)
-    return gateway
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 """Intake acting on what it understood: tickets carry category and place; special intents answer at once."""
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from sms_gateway.models import Citizen, OutboundMessage, Ticket
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-from datetime import timedelta
 
 from sms_gateway.lifecycle import set_status_by_code
 from sms_gateway.logs import JsonFormatter, safe_path
