@@ -208,6 +208,15 @@ def _instant(value: str | None):
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
+@main.command()
+def corrections() -> None:
+    """Staff corrections as labelled JSON lines (the corpus format): `evaluate` scores them."""
+    from .queries import corrected_examples
+
+    for row in corrected_examples(_gateway().sessions):
+        click.echo(json.dumps(row, ensure_ascii=False))
+
+
 @main.command("run-due")
 @click.option("--now", "now_text", default=None, help="ISO-8601 instant to run as (default: now; naive = UTC)")
 def run_due_command(now_text: str | None) -> None:

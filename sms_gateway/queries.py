@@ -47,3 +47,16 @@ def ticket_detail(sessions: sessionmaker, code: str) -> dict | None:
             for m in session.scalars(select(OutboundMessage).where(OutboundMessage.ticket_id == ticket.id)
                                      .order_by(OutboundMessage.id))]
         return detail
+
+
+def corrected_examples(sessions: sessionmaker) -> list[dict]:
+    """Tickets whose category or place staff corrected, as labelled rows in the corpus format that
+    `sms-gateway evaluate` reads: the citizen's first text with the corrected labels."""
+    from .models import Correction
+
+    corrected = select(Correction.ticket_id).distinct()
+    with sessions() as session:
+        tickets = session.scalars(select(Ticket).where(Ticket.id.in_(corrected)).order_by(Ticket.id)).all()
+        return [{"id": f"c{t.id}", "text": t.description.split("\n")[0], "intent": t.intent,
+                 "category": t.category, "neighbourhood": t.neighbourhood, "tracking_code": None}
+                for t in tickets]

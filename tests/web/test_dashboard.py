@@ -323,3 +323,17 @@ def test_behind_a_proxy_the_client_address_comes_from_x_forwarded_for(settings, 
                         headers={"X-Forwarded-For": "198.51.100.9"})
     assert locked.status_code == 429 and other.status_code == 302
     app.extensions["sms_gateway"].engine.dispose()
+
+
+def test_corrections_become_labelled_examples_for_evaluate(client, people, gateway):
+    from sms_gateway.queries import corrected_examples
+    from sms_gateway.understanding.evaluate import score
+
+    code = say(client, "آب کوچه رو گرفته بوی بدی میده تو فین")
+    login(client, "op")
+    post(client, f"/tickets/{code}/correct", {"category": "drainage", "neighbourhood": "ماداب"})
+    [row] = corrected_examples(gateway.sessions)
+    assert row["text"] == "آب کوچه رو گرفته بوی بدی میده تو فین"
+    assert (row["intent"], row["category"], row["neighbourhood"]) == ("report", "drainage", "ماداب")
+    scores = score([row], gateway.intake.classifier)
+    assert scores.total["neighbourhood"] == 1 and scores.right["neighbourhood"] == 0  # the classifier said فین
