@@ -86,7 +86,7 @@ def run(url: str, args) -> None:
 
 def due_scan(gateway, now) -> None:
     with gateway.sessions.begin() as session:
-        _suppress_opted_out(session, now)
+        _suppress_opted_out(session)
         _supersede_older(session, now)
         if gateway.followups.policy.is_quiet(now):
             _defer_automated(session, now, now)

@@ -77,11 +77,7 @@ def handle_inbound_sms(sessions: sessionmaker, sms: InboundSms, ctx: IntakeConte
             stored = _already_stored(session, sms)
         if stored is not None:
             return stored
-    with sessions() as session:
-        stored = _already_stored(session, sms)
-    if stored is None:
-        raise RuntimeError("inbound message could not be stored after 3 attempts")
-    return stored
+    raise RuntimeError("inbound message could not be stored after 3 attempts")
 
 
 def _already_stored(session: Session, sms: InboundSms) -> IntakeResult | None:
@@ -288,7 +284,7 @@ def open_ticket(session: Session, citizen: Citizen, u: Understanding, text: str,
                   status=primary.status if primary else domain.NEEDS_INFO if missing else domain.REGISTERED,
                   intent=u.intent, category=u.category, neighbourhood=u.neighbourhood, region=u.region,
                   description=text, emergency=emergency, opened_at=now, updated_at=now,
-                  expected_at=now + timedelta(hours=fu.sla_hours(u.category)),
+                  expected_at=fu.expected_at(now, u.category),
                   asked=missing, asked_at=now if missing else None, incomplete=False, overdue_notified=False,
                   supervisor_flag=False, next_reminder_at=now + timedelta(days=fu.policy.reminder_days),
                   linked_to_id=primary.id if primary else None)

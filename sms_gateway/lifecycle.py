@@ -35,6 +35,10 @@ class FollowUps:
         found = self.city.category(category) or self.city.category("other")
         return found.sla_hours if found else 72
 
+    def expected_at(self, opened_at: datetime, category: str | None) -> datetime:
+        """When a ticket of this category opened at `opened_at` should be done."""
+        return opened_at + timedelta(hours=self.sla_hours(category))
+
     def category_label(self, category: str | None) -> str:
         found = self.city.category(category)
         return found.label if found else "سایر"
@@ -52,7 +56,7 @@ def record_event(session: Session, ticket: Ticket, actor: str, action: str, note
 
 
 def expected_completion(ticket: Ticket, fu: FollowUps) -> datetime:
-    return ticket.opened_at + timedelta(hours=fu.sla_hours(ticket.category))
+    return fu.expected_at(ticket.opened_at, ticket.category)
 
 
 def change_status(session: Session, ticket: Ticket, new: str, actor: str, note: str, fu: FollowUps,

@@ -3,7 +3,7 @@
 A message is claimed (queued → sending, with the claim time) by a conditional UPDATE before it is
 sent, so two senders never both send it: on PostgreSQL the candidates are also read with
 FOR UPDATE SKIP LOCKED, so concurrent runs split the work instead of waiting on each other. A sender
-that dies after claiming leaves the row `sending`; after CLAIM_LEASE another run sends it again with
+that dies after claiming leaves the row `sending`; after the claim lease another run sends it again with
 the same local id (the outbound id), which providers with idempotency (Kavenegar's localid) absorb.
 """
 from __future__ import annotations
@@ -92,7 +92,7 @@ def send_due(sessions: sessionmaker, providers: Mapping[str, Provider], policy: 
              limit: int = 10_000, failover: Failover | None = None) -> list[Sent]:
     """Send every message due at `now`, honouring opt-out, quiet hours and one message per ticket."""
     with sessions.begin() as session:
-        _suppress_opted_out(session, now)
+        _suppress_opted_out(session)
         if policy.is_quiet(now):
             _defer_automated(session, now, policy.next_send_time(now))
         _supersede_older(session, now)
@@ -120,7 +120,7 @@ def _unlocked(*conditions):
     ).with_for_update(skip_locked=True).scalar_subquery()
 
 
-def _suppress_opted_out(session, now: datetime) -> None:
+def _suppress_opted_out(session) -> None:
     opted_out = select(Citizen.id).where(Citizen.opted_out.is_(True))
     session.execute(update(OutboundMessage).where(
         OutboundMessage.id.in_(_unlocked(OutboundMessage.citizen_id.in_(opted_out))))
