@@ -38,6 +38,22 @@ class Gateway:
     def outbound_provider(self) -> Provider:
         return self.providers[self.settings.provider]
 
+    def send_now(self, outbound_id: int) -> str:
+        """Send one queued direct answer right after its commit; returns its new status."""
+        from .outbound import deliver
+
+        return deliver(self.sessions, outbound_id, self.providers, self.clock, self.followups.policy, self.failover)
+
+    def take_inbound(self, sms, reply_inline: bool):
+        """Store and answer an inbound SMS; a reply that does not ride on the provider's answer goes out
+        at once through the provider it came in on."""
+        from .intake import handle_inbound_sms
+
+        result = handle_inbound_sms(self.sessions, sms, self.intake, sms.provider, reply_inline)
+        if not reply_inline and result.outbound_id is not None:
+            self.send_now(result.outbound_id)
+        return result
+
 
 def build_gateway(settings: Settings, clock=None, providers: Mapping[str, Provider] | None = None) -> Gateway:
     """Wire engine, sessions, providers and understanding; shared by the web app and the CLI."""

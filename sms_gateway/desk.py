@@ -169,12 +169,11 @@ def thread(sessions: sessionmaker, viewer: Viewer, code: str, now: datetime, rev
         return row
 
 
-def reveal_phone(sessions: sessionmaker, viewer: Viewer, code: str, now: datetime) -> str:
-    """The citizen's full number; every reveal is written to the ticket's log."""
+def reveal_phone(sessions: sessionmaker, viewer: Viewer, code: str, now: datetime) -> None:
+    """Write the reveal of the citizen's full number to the ticket's log (thread(reveal=True) shows it)."""
     with sessions.begin() as session:
         t = _ticket_for(session, viewer, code)
         lifecycle.record_event(session, t, viewer.username, "phone_revealed", "", now)
-        return session.scalar(select(Citizen.phone).where(Citizen.id == t.citizen_id))
 
 
 def reply(sessions: sessionmaker, viewer: Viewer, code: str, body: str, fu: FollowUps) -> int:
@@ -201,7 +200,10 @@ def reply(sessions: sessionmaker, viewer: Viewer, code: str, body: str, fu: Foll
 def change_status(sessions: sessionmaker, viewer: Viewer, code: str, status: str, note: str, fu: FollowUps) -> None:
     with sessions.begin() as session:
         t = _ticket_for(session, viewer, code, lock=True)
-        lifecycle.change_status(session, t, status, viewer.username, note.strip(), fu, fu.clock())
+        try:
+            lifecycle.change_status(session, t, status, viewer.username, note.strip(), fu, fu.clock())
+        except domain.IllegalTransition as exc:
+            raise DeskError(f"تغییر وضعیت ممکن نیست: {exc}") from None
 
 
 def correct(sessions: sessionmaker, viewer: Viewer, code: str, category: str, neighbourhood: str,

@@ -21,9 +21,8 @@ from sqlalchemy.exc import IntegrityError
 from providers.base import InboundSms, SendError
 
 from . import lifecycle
-from .intake import handle_inbound_sms
 from .models import JobRun
-from .outbound import Sent, deliver, send_due
+from .outbound import Sent, send_due
 
 log = logging.getLogger("sms_gateway.scheduler")
 ADVISORY_KEY = 137_137_137  # pg_advisory_lock key of the one scheduler
@@ -62,11 +61,7 @@ def poll_inbound(gateway) -> int:
             if not sms.message_id or not sms.sender:
                 log.warning("%s polled an entry without messageid or sender: skipped", provider.name)
                 continue
-            result = handle_inbound_sms(gateway.sessions, sms, gateway.intake, provider.name, reply_inline=False)
-            if result.outbound_id is not None and not result.duplicate:
-                deliver(gateway.sessions, result.outbound_id, gateway.providers, gateway.clock,
-                        gateway.followups.policy, gateway.failover)
-            count += 0 if result.duplicate else 1
+            count += 0 if gateway.take_inbound(sms, reply_inline=False).duplicate else 1
     _mark_run(gateway, "poll_inbound", gateway.clock())
     return count
 

@@ -6,12 +6,11 @@ from zoneinfo import ZoneInfo
 from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request,
                    url_for)
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
+from werkzeug.exceptions import NotFound
 
 from .. import desk, reports, staff
 from ..canned import CannedError, delete_canned, list_canned, save_canned
-from ..domain import IllegalTransition
 from ..lifecycle import TicketNotFound
-from ..outbound import deliver
 
 bp = Blueprint("dashboard", __name__)
 login_manager = LoginManager()
@@ -119,35 +118,42 @@ def tickets_csv():
                     headers={"Content-Disposition": "attachment; filename=tickets.csv"})
 
 
-@bp.get("/tickets/<code>")
-@login_required
-def ticket(code: str):
-    gateway = _gateway()
-    try:
-        detail = desk.thread(gateway.sessions, _viewer(), code, gateway.clock())
-    except TicketNotFound:
-        abort(404)
-    return render_template("dashboard/ticket.html", t=detail, canned=list_canned(gateway.sessions),
-                           viewer=_viewer())
+@bp.errorhandler(TicketNotFound)
+def _ticket_not_found(_exc):
+    """Unknown, or in another region: the same 404 page either way."""
+    return current_app.handle_http_exception(NotFound())
+
+
+@bp.errorhandler(desk.DeskError)
+def _refused(exc: desk.DeskError):
+    """An action staff may not do as asked: say why on the ticket's page."""
+    flash(str(exc), "error")
+    return _back(request.view_args["code"])
 
 
 def _back(code: str):
     return redirect(url_for("dashboard.ticket", code=code))
 
 
+def _render_ticket(code: str, reveal: bool = False):
+    gateway = _gateway()
+    detail = desk.thread(gateway.sessions, _viewer(), code, gateway.clock(), reveal=reveal)
+    return render_template("dashboard/ticket.html", t=detail, canned=list_canned(gateway.sessions),
+                           viewer=_viewer())
+
+
+@bp.get("/tickets/<code>")
+@login_required
+def ticket(code: str):
+    return _render_ticket(code)
+
+
 @bp.post("/tickets/<code>/reply")
 @login_required
 def ticket_reply(code: str):
     gateway = _gateway()
-    try:
-        outbound_id = desk.reply(gateway.sessions, _viewer(), code, request.form.get("body", ""), gateway.followups)
-    except TicketNotFound:
-        abort(404)
-    except desk.DeskError as exc:
-        flash(str(exc), "error")
-        return _back(code)
-    status = deliver(gateway.sessions, outbound_id, gateway.providers, gateway.clock, gateway.followups.policy,
-                     gateway.failover)
+    outbound_id = desk.reply(gateway.sessions, _viewer(), code, request.form.get("body", ""), gateway.followups)
+    status = gateway.send_now(outbound_id)
     flash("پاسخ ارسال شد." if status == "sent" else "پاسخ در صف ارسال است.", "ok")
     return _back(code)
 
@@ -156,14 +162,8 @@ def ticket_reply(code: str):
 @login_required
 def ticket_status(code: str):
     gateway = _gateway()
-    try:
-        desk.change_status(gateway.sessions, _viewer(), code, request.form.get("status", ""),
-                           request.form.get("note", ""), gateway.followups)
-    except TicketNotFound:
-        abort(404)
-    except IllegalTransition as exc:
-        flash(f"تغییر وضعیت ممکن نیست: {exc}", "error")
-        return _back(code)
+    desk.change_status(gateway.sessions, _viewer(), code, request.form.get("status", ""),
+                       request.form.get("note", ""), gateway.followups)
     flash("وضعیت تغییر کرد.", "ok")
     return _back(code)
 
@@ -172,14 +172,8 @@ def ticket_status(code: str):
 @login_required
 def ticket_correct(code: str):
     gateway = _gateway()
-    try:
-        changed = desk.correct(gateway.sessions, _viewer(), code, request.form.get("category", ""),
-                               request.form.get("neighbourhood", ""), gateway.followups)
-    except TicketNotFound:
-        abort(404)
-    except desk.DeskError as exc:
-        flash(str(exc), "error")
-        return _back(code)
+    changed = desk.correct(gateway.sessions, _viewer(), code, request.form.get("category", ""),
+                           request.form.get("neighbourhood", ""), gateway.followups)
     flash("اصلاح ثبت شد." if changed else "چیزی تغییر نکرد.", "ok")
     return _back(code)
 
@@ -187,14 +181,8 @@ def ticket_correct(code: str):
 @bp.post("/tickets/<code>/reveal")
 @login_required
 def ticket_reveal(code: str):
-    gateway = _gateway()
-    try:
-        desk.reveal_phone(gateway.sessions, _viewer(), code, gateway.clock())
-        detail = desk.thread(gateway.sessions, _viewer(), code, gateway.clock(), reveal=True)
-    except TicketNotFound:
-        abort(404)
-    return render_template("dashboard/ticket.html", t=detail, canned=list_canned(gateway.sessions),
-                           viewer=_viewer())
+    desk.reveal_phone(_gateway().sessions, _viewer(), code, _gateway().clock())
+    return _render_ticket(code, reveal=True)
 
 
 def _period():

@@ -6,8 +6,7 @@ from flask import Blueprint, Response, abort, current_app, request
 
 from providers.base import WebhookRejected, WebhookRequest
 
-from ..intake import handle_inbound_sms
-from ..outbound import deliver, record_delivery
+from ..outbound import record_delivery
 from ..phone import InvalidPhone
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
@@ -37,12 +36,9 @@ def _inbound(name: str, token: str = "") -> Response:
     sms = provider.parse_inbound(webhook_request)
     inline = provider.replies_inline()
     try:
-        result = handle_inbound_sms(gateway.sessions, sms, gateway.intake, name, inline)
+        result = gateway.take_inbound(sms, inline)
     except InvalidPhone as exc:
         raise WebhookRejected(400, str(exc)) from None
-    if not inline and result.outbound_id is not None:
-        deliver(gateway.sessions, result.outbound_id, gateway.providers, gateway.clock, gateway.followups.policy,
-                gateway.failover)
     answer = provider.answer_inbound(result.reply if inline else None)
     return Response(answer.body, content_type=answer.content_type)
 
