@@ -12,6 +12,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import sessionmaker
 
 from . import domain
+from .desk import visible
 from .models import Ticket
 from .staff import Viewer
 from .understanding.citydata import CityData
@@ -58,10 +59,7 @@ def period(first_text: str, last_text: str, today: date, timezone: str) -> Perio
 
 
 def _in_period(p: Period, viewer: Viewer):
-    conditions = [Ticket.opened_at >= p.start, Ticket.opened_at < p.end]
-    if not (viewer.is_admin or viewer.region is None):
-        conditions.append((Ticket.region == viewer.region) | Ticket.region.is_(None))
-    return conditions
+    return [Ticket.opened_at >= p.start, Ticket.opened_at < p.end, visible(viewer)]
 
 
 def _hours_between(engine_name: str, later, earlier):
