@@ -7,7 +7,8 @@ from threading import Lock
 from time import perf_counter
 from typing import Callable
 
-from sqlalchemy import Row, insert, or_, select
+from sqlalchemy import Boolean, Row, insert, literal_column, or_, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached, sessionmaker
 
@@ -125,12 +126,28 @@ def _intake(session: Session, sms: InboundSms, phone: str, ctx: IntakeContext,
 def _citizen(session: Session, phone: str, now: datetime) -> tuple[Citizen, bool]:
     """The citizen, and whether they are new (a new citizen has no tickets to look at)."""
     table = Citizen.__table__
+    values = dict(phone=phone, opted_out=False, created_at=now)
+    if session.get_bind().dialect.name == "postgresql":
+        # One round trip for a new and a known number alike; the row lock it takes also makes one
+        # citizen's concurrent messages wait for each other (the daily limit, a pending question).
+        found = session.execute(_CITIZEN_UPSERT, values).one()
+        citizen = Citizen(id=found.id, phone=phone, opted_out=found.opted_out)
+        return _attach(session, citizen), found.inserted
     found = session.execute(select(table.c.id, table.c.opted_out).where(table.c.phone == phone)).first()
     if found is not None:  # only what intake reads; the rest loads if ever touched
         return _attach(session, Citizen(id=found.id, phone=phone, opted_out=found.opted_out)), False
-    values = dict(phone=phone, opted_out=False, created_at=now)
     new_id = session.execute(_insert(Citizen), values).scalar_one()
     return _attach(session, Citizen(id=new_id, **values)), True
+
+
+def _citizen_upsert():
+    table = Citizen.__table__
+    statement = postgresql.insert(table)
+    return statement.on_conflict_do_update(index_elements=[table.c.phone], set_={"phone": statement.excluded.phone}) \
+        .returning(table.c.id, table.c.opted_out, literal_column("(xmax = 0)", Boolean).label("inserted"))
+
+
+_CITIZEN_UPSERT = _citizen_upsert()
 
 
 def _insert(model):
@@ -290,10 +307,11 @@ def open_ticket(session: Session, citizen: Citizen, u: Understanding, text: str,
                   linked_to_id=primary.id if primary else None)
     new_id = session.execute(_insert(Ticket), values).scalar_one()
     ticket = _attach(session, Ticket(id=new_id, **values))
-    lifecycle.record_event(session, ticket, "citizen", "opened", "", now)
+    events = [(ticket, "citizen", "opened", "")]
     if missing:
-        lifecycle.record_event(session, ticket, "system", "asked", missing, now)
+        events.append((ticket, "system", "asked", missing))
     if primary is not None:
-        lifecycle.record_event(session, ticket, "system", "linked", primary.tracking_code, now)
-        lifecycle.record_event(session, primary, "system", "linked", ticket.tracking_code, now)
+        events += [(ticket, "system", "linked", primary.tracking_code),
+                   (primary, "system", "linked", ticket.tracking_code)]
+    lifecycle.record_events(session, events, now)
     return ticket
