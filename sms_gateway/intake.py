@@ -7,7 +7,7 @@ from threading import Lock
 from time import perf_counter
 from typing import Callable
 
-from sqlalchemy import Boolean, Row, insert, literal_column, or_, select
+from sqlalchemy import Boolean, Row, bindparam, insert, literal_column, or_, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached, sessionmaker
@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached, sessionmaker
 from providers.base import InboundSms
 
 from . import domain, lifecycle
+from .driver import DriverStatement
 from .messages import SmsTemplates, jalali_date
 from .models import Citizen, InboundMessage, OutboundMessage, Ticket
 from .phone import normalise_phone
@@ -106,20 +107,20 @@ def _intake(session: Session, sms: InboundSms, phone: str, ctx: IntakeContext,
     CLASSIFY_TIME.observe(perf_counter() - started)
     ticket, reply, kind = _decide(session, citizen, is_new, understanding, text[:ctx.max_text_chars], ctx, now)
     session.flush()  # what _decide changed on loaded rows (opt-out, a completed ticket), before the inserts
-    inbound_id = session.execute(_insert(InboundMessage), dict(
+    inbound_id, = _INSERT_INBOUND.one(session, dict(
         provider=sms.provider, provider_message_id=sms.message_id, citizen_id=citizen.id,
         to_number=sms.recipient[:40], text=text, raw_payload=sms.raw, received_at=now, truncated=truncated,
-        intent=understanding.intent, ticket_id=ticket.id if ticket else None, reply_text=reply)).scalar_one()
+        intent=understanding.intent, ticket_id=ticket.id if ticket else None, reply_text=reply))
     if ticket is not None and truncated:
         lifecycle.record_event(session, ticket, "system", "note", f"متن پیامک {len(text)} نویسه بود و برای پردازش "
                                                                   f"به {ctx.max_text_chars} نویسه کوتاه شد", now)
     outbound_id = None
     if reply is not None:
-        outbound_id = session.execute(_insert(OutboundMessage), dict(
+        outbound_id, = _INSERT_OUTBOUND.one(session, dict(
             citizen_id=citizen.id, to_phone=phone, text=reply, segments=count_segments(reply), kind=kind,
             provider=reply_provider, status="sent" if reply_inline else "queued", automated=False,
             attempts=1 if reply_inline else 0, ticket_id=ticket.id if ticket else None, inbound_id=inbound_id,
-            created_at=now, due_at=now, sent_at=now if reply_inline else None)).scalar_one()
+            created_at=now, due_at=now, sent_at=now if reply_inline else None))
     return IntakeResult(reply, ticket.tracking_code if ticket else None, outbound_id)
 
 
@@ -130,13 +131,12 @@ def _citizen(session: Session, phone: str, now: datetime) -> tuple[Citizen, bool
     if session.get_bind().dialect.name == "postgresql":
         # One round trip for a new and a known number alike; the row lock it takes also makes one
         # citizen's concurrent messages wait for each other (the daily limit, a pending question).
-        found = session.execute(_CITIZEN_UPSERT, values).one()
-        citizen = Citizen(id=found.id, phone=phone, opted_out=found.opted_out)
-        return _attach(session, citizen), found.inserted
+        citizen_id, opted_out, inserted = _CITIZEN_UPSERT.one(session, values)
+        return _attach(session, Citizen(id=citizen_id, phone=phone, opted_out=opted_out)), inserted
     found = session.execute(select(table.c.id, table.c.opted_out).where(table.c.phone == phone)).first()
     if found is not None:  # only what intake reads; the rest loads if ever touched
         return _attach(session, Citizen(id=found.id, phone=phone, opted_out=found.opted_out)), False
-    new_id = session.execute(_insert(Citizen), values).scalar_one()
+    new_id, = _INSERT_CITIZEN.one(session, values)
     return _attach(session, Citizen(id=new_id, **values)), True
 
 
@@ -147,13 +147,15 @@ def _citizen_upsert():
         .returning(table.c.id, table.c.opted_out, literal_column("(xmax = 0)", Boolean).label("inserted"))
 
 
-_CITIZEN_UPSERT = _citizen_upsert()
-
-
-def _insert(model):
-    """A plain Core INSERT … RETURNING id on the model's table (the ORM's bulk path costs more per row)."""
+def _insert(model) -> DriverStatement:
+    """A plain INSERT … RETURNING id on the model's table, run on the driver (see driver.py)."""
     table = model.__table__
-    return insert(table).returning(table.c.id)
+    return DriverStatement(insert(table).returning(table.c.id))
+
+
+_CITIZEN_UPSERT = DriverStatement(_citizen_upsert())
+_INSERT_CITIZEN, _INSERT_TICKET = _insert(Citizen), _insert(Ticket)
+_INSERT_INBOUND, _INSERT_OUTBOUND = _insert(InboundMessage), _insert(OutboundMessage)
 
 
 def _attach(session: Session, row):
@@ -270,12 +272,21 @@ def _tickets_today(recent: list[Ticket], now: datetime, fu: FollowUps) -> int:
 def _open_duplicate(session: Session, u: Understanding, now: datetime, fu: FollowUps) -> Row | None:
     if u.category in (None, "other") or u.neighbourhood is None:
         return None
+    return session.execute(_OPEN_DUPLICATE, dict(category=u.category, neighbourhood=u.neighbourhood,
+                                                 since=now - timedelta(days=fu.policy.duplicate_days))).first()
+
+
+def _open_duplicate_query():
+    """Built once: building the expression cost more than running it, on every report."""
     t = Ticket.__table__.c
-    return session.execute(select(t.id, t.status, t.tracking_code).where(
-        t.category == u.category, t.neighbourhood == u.neighbourhood,
-        t.opened_at >= now - timedelta(days=fu.policy.duplicate_days),
-        t.status.in_(domain.OPEN - {domain.NEEDS_INFO}), t.linked_to_id.is_(None))
-        .order_by(t.opened_at).limit(1)).first()
+    return select(t.id, t.status, t.tracking_code).where(
+        t.category == bindparam("category"), t.neighbourhood == bindparam("neighbourhood"),
+        t.opened_at >= bindparam("since", type_=t.opened_at.type),
+        t.status.in_(sorted(domain.OPEN - {domain.NEEDS_INFO})), t.linked_to_id.is_(None)) \
+        .order_by(t.opened_at).limit(1)
+
+
+_OPEN_DUPLICATE = _open_duplicate_query()
 
 
 def status_reply(session: Session, citizen: Citizen, code: str | None, ctx: IntakeContext) -> str:
@@ -305,7 +316,7 @@ def open_ticket(session: Session, citizen: Citizen, u: Understanding, text: str,
                   asked=missing, asked_at=now if missing else None, incomplete=False, overdue_notified=False,
                   supervisor_flag=False, next_reminder_at=now + timedelta(days=fu.policy.reminder_days),
                   linked_to_id=primary.id if primary else None)
-    new_id = session.execute(_insert(Ticket), values).scalar_one()
+    new_id, = _INSERT_TICKET.one(session, values)
     ticket = _attach(session, Ticket(id=new_id, **values))
     events = [(ticket, "citizen", "opened", "")]
     if missing:

@@ -13,6 +13,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from . import domain
+from .driver import DriverStatement
 from .messages import SmsTemplates, jalali_date
 from .models import Citizen, OutboundMessage, Ticket, TicketEvent
 from .segments import count_segments
@@ -56,9 +57,11 @@ def record_events(session: Session, events: list[tuple[Ticket, str, str, str]], 
     """(ticket, actor, action, note) events in one statement. A plain INSERT by id: the ticket's event
     collection is never loaded, a ticket may be a row of (id, …), and the intake hot path pays no
     unit-of-work cost."""
-    session.execute(insert(TicketEvent.__table__), [
-        dict(ticket_id=ticket.id, actor=actor[:80], action=action, note=note, at=now)
-        for ticket, actor, action, note in events])
+    _INSERT_EVENTS.many(session, [dict(ticket_id=ticket.id, actor=actor[:80], action=action, note=note, at=now)
+                                  for ticket, actor, action, note in events])
+
+
+_INSERT_EVENTS = DriverStatement(insert(TicketEvent.__table__))
 
 
 def expected_completion(ticket: Ticket, fu: FollowUps) -> datetime:
