@@ -46,8 +46,9 @@ def make_engine(url: str) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10,
-                         connect_args={"connect_timeout": 5})
+    # No ping before each checkout (a round trip per request). A connection found dead when used instead
+    # invalidates the whole pool at once: intake retries on a fresh one; a dashboard page answers 503 once.
+    return create_engine(url, pool_size=5, max_overflow=10, connect_args={"connect_timeout": 5})
 
 
 def make_session_factory(engine: Engine) -> sessionmaker:

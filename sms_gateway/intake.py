@@ -9,7 +9,7 @@ from typing import Callable
 
 from sqlalchemy import Boolean, Row, bindparam, insert, literal_column, or_, select
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached, sessionmaker
 
 from providers.base import InboundSms
@@ -75,6 +75,10 @@ def handle_inbound_sms(sessions: sessionmaker, sms: InboundSms, ctx: IntakeConte
                     return _intake(session, sms, phone, ctx, reply_provider, reply_inline)
             except IntegrityError:
                 pass  # a retry of a stored message, a concurrent first message of a new number, or a code collision
+            except DBAPIError as exc:
+                if not exc.connection_invalidated or _attempt:
+                    raise
+                continue  # the database dropped a pooled connection (a restart): the pool let it go, so try again
         with sessions() as session:
             stored = _already_stored(session, sms)
         if stored is not None:

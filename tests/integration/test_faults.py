@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import create_engine, func, insert, select
 
 from providers.base import InboundSms
 from sms_gateway import build_gateway
@@ -230,3 +230,21 @@ def test_postgresql_restart_while_webhooks_arrive(database_url, client, gateway)
     assert inbound == len(delivered) and replies == inbound and orphans == 0
     assert tickets <= inbound
     assert client.get("/healthz").status_code == 200
+
+
+def test_a_pooled_connection_the_database_dropped_costs_the_webhook_nothing(database_url, client, gateway):
+    """No ping before each checkout: intake meets the dead connection, the pool lets all of them go, and the
+    message is stored on a fresh one within the same request."""
+    _postgres(database_url)
+    with gateway.engine.connect() as conn:  # the pool's only connection, which the next request reuses
+        pid = conn.exec_driver_sql("select pg_backend_pid()").scalar_one()
+    killer = create_engine(database_url)
+    with killer.connect() as other:
+        other.exec_driver_sql(f"select pg_terminate_backend({pid})")
+    killer.dispose()
+    response = client.post("/webhooks/kavenegar/kave-token-123/sms", data={
+        "messageid": "after-drop", "from": "09121234567", "to": "10007000137", "message": TEXTS[0]})
+    assert response.status_code == 200
+    with gateway.sessions() as s:
+        assert s.scalar(select(func.count(InboundMessage.id))) == 1
+        assert s.scalar(select(func.count(Ticket.id))) == 1
