@@ -29,6 +29,7 @@ test: install
 
 bench: install
 	$(BIN)/python bench/classify.py
+	$(BIN)/python bench/statements.py
 	$(BIN)/python bench/load.py
 	$(BIN)/python bench/scale.py
 
