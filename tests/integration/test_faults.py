@@ -248,3 +248,25 @@ def test_a_pooled_connection_the_database_dropped_costs_the_webhook_nothing(data
     with gateway.sessions() as s:
         assert s.scalar(select(func.count(InboundMessage.id))) == 1
         assert s.scalar(select(func.count(Ticket.id))) == 1
+
+
+def test_provider_timing_out_for_a_while_loses_nothing_and_resends_with_the_same_localid(
+        settings, clock, gateways):
+    with FakeProviderApi(default=(200, KAVE_OK), delay=0.6) as slow_api:
+        gateway = build_gateway(settings.replace(
+            provider="kavenegar", send_timeout_seconds=0.2,
+            kavenegar=replace(settings.kavenegar, api_url=slow_api.url)), clock)
+        gateways.append(gateway)
+        for i in range(3):  # each immediate answer times out: queued with a backoff
+            sms = InboundSms("kavenegar", f"slow-{i}", f"0912{i:07d}", "", TEXTS[i], {})
+            assert gateway.take_inbound(sms, reply_inline=False).ticket_code
+        assert statuses(gateway) == Counter(queued=3)
+        with gateway.sessions() as s:
+            assert all("Timeout" in (m.last_error or "") for m in s.scalars(select(OutboundMessage)))
+        slow_api.delay = 0.0
+        run_due(gateway, clock.now + timedelta(minutes=5))
+        assert statuses(gateway) == Counter(sent=3)
+    # a timed-out request may have reached the provider: the resend carries the same localid, which
+    # Kavenegar uses to refuse a second copy
+    local_ids = Counter(r["body"]["localid"] for r in slow_api.requests)
+    assert len(local_ids) == 3 and set(local_ids.values()) == {2}
