@@ -57,9 +57,9 @@ def main() -> None:
               f"database {url.split('@')[-1].split('?')[0] if 'postgresql' in url else 'sqlite'}")
         print(f"gateway : {ours['rate']:.0f} messages/s  p50 {ours['p50']:.1f} ms  p95 {ours['p95']:.1f} ms  "
               f"p99 {ours['p99']:.1f} ms  max {ours['max']:.0f} ms  non-200 {ours['errors']}  lost {ours['lost']}  "
-              f"duplicated {ours['duplicated']}")
+              f"duplicated {ours['duplicated']}\n          {ours['cpu']}")
         print(f"bare    : {bare['rate']:.0f} requests/s  p50 {bare['p50']:.1f} ms  p95 {bare['p95']:.1f} ms  "
-              f"p99 {bare['p99']:.1f} ms  max {bare['max']:.0f} ms")
+              f"p99 {bare['p99']:.1f} ms  max {bare['max']:.0f} ms\n          {bare['cpu']}")
         print(f"ratio   : {100 * ours['rate'] / bare['rate']:.0f}% of the bare endpoint's rate")
     finally:
         cleanup()
@@ -97,7 +97,7 @@ def serve_gateway(url: str, tmp: Path, args) -> dict:
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for(port)
-        result = drive(public, args, sign=True)
+        result = drive(public, args, sign=True, server_pid=server.pid)
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -118,7 +118,7 @@ def serve_bare(args) -> dict:
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for(port)
-        return drive(f"http://127.0.0.1:{port}", args, sign=False)
+        return drive(f"http://127.0.0.1:{port}", args, sign=False, server_pid=server.pid)
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -135,7 +135,34 @@ def wait_for(port: int) -> None:
     raise SystemExit("server did not start")
 
 
-def drive(public: str, args, sign: bool) -> dict:
+def cpu_ticks(server_pid: int) -> dict[str, float]:
+    """CPU seconds so far of each server worker, of PostgreSQL's processes and of this client (Linux)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    found: dict[str, float] = {"postgres": 0.0}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        name, fields = stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 2:].split()
+        seconds = (int(fields[11]) + int(fields[12])) / tick
+        if int(fields[1]) == server_pid:
+            found[f"worker {pid}"] = seconds
+        elif name == "postgres":
+            found["postgres"] += seconds
+        elif int(pid) == os.getpid():
+            found["client"] = seconds
+    return found
+
+
+def cpu_use(before: dict[str, float], after: dict[str, float], wall: float) -> str:
+    workers = [after[k] - before.get(k, 0.0) for k in after if k.startswith("worker")]
+    return (f"cores used: workers {' + '.join(f'{w / wall:.2f}' for w in sorted(workers))}, "
+            f"postgres {(after['postgres'] - before['postgres']) / wall:.2f}, "
+            f"client {(after.get('client', 0) - before.get('client', 0)) / wall:.2f}")
+
+
+def drive(public: str, args, sign: bool, server_pid: int) -> dict:
     """K clients send M messages as fast as answers come back (bounded in count and in time: 300 s)."""
     validator = RequestValidator(TOKEN)
     url = public + "/webhooks/twilio/sms"
@@ -172,15 +199,17 @@ def drive(public: str, args, sign: bool) -> dict:
         http.close()
 
     threads = [threading.Thread(target=client) for _ in range(args.clients)]
+    cpu_before = cpu_ticks(server_pid)
     started = time.perf_counter()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     wall = time.perf_counter() - started
+    cpu = cpu_use(cpu_before, cpu_ticks(server_pid), wall)
     q = statistics.quantiles(latencies, n=100)
     return {"rate": len(latencies) / wall, "p50": q[49] * 1000, "p95": q[94] * 1000, "p99": q[98] * 1000,
-            "max": max(latencies) * 1000,
+            "max": max(latencies) * 1000, "cpu": cpu,
             "errors": errors[0]}
 
 
