@@ -197,8 +197,9 @@ def _decide(session: Session, citizen: Citizen, is_new: bool, u: Understanding, 
         return None, t.render("identity_required"), "identity_required"
     recent = [] if is_new else _recent_tickets(session, citizen, now, fu)
     if u.intent in ("report", "unclear") and text.strip():
-        pending = _awaiting_answer(recent, now, fu)
-        if pending is not None and _answers(pending, u):
+        waiting = _awaiting_answer(recent, now, fu)
+        if waiting is not None and _answers(waiting, u):
+            pending = session.get_one(Ticket, waiting.id)
             _complete(session, pending, u, text, fu, now)
             return pending, t.render("clarified", code=pending.tracking_code), "clarified"
     if u.intent == "emergency":
@@ -233,20 +234,30 @@ def _awaiting_verdict(session: Session, citizen: Citizen) -> Ticket | None:
                           .order_by(Ticket.closed_at.desc(), Ticket.id.desc()).limit(1))
 
 
-def _recent_tickets(session: Session, citizen: Citizen, now: datetime, fu: FollowUps) -> list[Ticket]:
-    """One query for both questions asked of a known citizen: a question waiting, today's count."""
+def _recent_tickets(session: Session, citizen: Citizen, now: datetime, fu: FollowUps) -> list[Row]:
+    """One query for both questions asked of a known citizen: a question waiting, today's count. Only the
+    columns they read: the ticket to complete is loaded whole when there is one."""
     since = min(fu.policy.local_day_start(now), now - timedelta(hours=fu.policy.clarify_hours))
-    return list(session.scalars(select(Ticket).where(
-        Ticket.citizen_id == citizen.id, or_(Ticket.opened_at >= since, Ticket.asked_at > since))))
+    return session.execute(_RECENT_TICKETS, dict(citizen_id=citizen.id, since=since)).all()
 
 
-def _awaiting_answer(recent: list[Ticket], now: datetime, fu: FollowUps) -> Ticket | None:
+def _recent_tickets_query():
+    t = Ticket.__table__.c
+    since = bindparam("since", type_=t.opened_at.type)
+    return select(t.id, t.status, t.category, t.asked, t.asked_at, t.opened_at, t.emergency).where(
+        t.citizen_id == bindparam("citizen_id"), or_(t.opened_at >= since, t.asked_at > since))
+
+
+_RECENT_TICKETS = _recent_tickets_query()
+
+
+def _awaiting_answer(recent: list[Row], now: datetime, fu: FollowUps) -> Row | None:
     cutoff = now - timedelta(hours=fu.policy.clarify_hours)
     waiting = [t for t in recent if t.status == domain.NEEDS_INFO and t.asked_at and t.asked_at > cutoff]
     return max(waiting, key=lambda t: (t.asked_at, t.id), default=None)
 
 
-def _answers(ticket: Ticket, u: Understanding) -> bool:
+def _answers(ticket: Row, u: Understanding) -> bool:
     """Is this message the answer to our question, or a new report? A bare place name is an answer;
     a message naming a different, clear problem in a place is a new report."""
     if ticket.asked in ("place", "category") and u.neighbourhood and ticket.category not in (None, "other") \
@@ -268,7 +279,7 @@ def _complete(session: Session, ticket: Ticket, u: Understanding, text: str, fu:
     lifecycle.change_status(session, ticket, domain.REGISTERED, "citizen", "", fu, now, notify=False)
 
 
-def _tickets_today(recent: list[Ticket], now: datetime, fu: FollowUps) -> int:
+def _tickets_today(recent: list[Row], now: datetime, fu: FollowUps) -> int:
     day_start = fu.policy.local_day_start(now)
     return sum(1 for t in recent if t.opened_at >= day_start and not t.emergency)
 
