@@ -44,6 +44,8 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=16)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
+    ap.add_argument("--known", type=float, default=0.0,
+                    help="share of messages from 200 numbers that keep writing (known citizens), 0 to 1")
     ap.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL",
                                                              "postgresql://postgres@127.0.0.1:5432/test"))
     args = ap.parse_args()
@@ -53,7 +55,8 @@ def main() -> None:
         ours = serve_gateway(url, tmp, args)
         bare = serve_bare(args)
         print(f"machine: {os.cpu_count()} cores; gunicorn {args.workers} workers x {args.threads} threads; "
-              f"{args.clients} clients on the same machine; {args.messages} messages; "
+              f"{args.clients} clients on the same machine; {args.messages} messages, "
+              f"{args.known:.0%} from known numbers; "
               f"database {url.split('@')[-1].split('?')[0] if 'postgresql' in url else 'sqlite'}")
         print(f"gateway : {ours['rate']:.0f} messages/s  p50 {ours['p50']:.1f} ms  p95 {ours['p95']:.1f} ms  "
               f"p99 {ours['p99']:.1f} ms  max {ours['max']:.0f} ms  non-200 {ours['errors']}  lost {ours['lost']}  "
@@ -162,13 +165,19 @@ def cpu_use(before: dict[str, float], after: dict[str, float], wall: float) -> s
             f"client {(after.get('client', 0) - before.get('client', 0)) / wall:.2f}")
 
 
+def sender(i: int, known: float) -> int:
+    """Message i's number: one of 200 regular writers for a `known` share of messages, else a new one."""
+    return i % 200 if (i * 37) % 100 < known * 100 else 1000 + i
+
+
 def drive(public: str, args, sign: bool, server_pid: int) -> dict:
     """K clients send M messages as fast as answers come back (bounded in count and in time: 300 s)."""
     validator = RequestValidator(TOKEN)
     url = public + "/webhooks/twilio/sms"
     jobs = []
     for i in range(args.messages):  # bodies encoded and signed up front: the client should cost little CPU
-        params = {"MessageSid": f"SM{i:032d}", "AccountSid": "AC" + "0" * 32, "From": f"+98912{i:07d}",
+        params = {"MessageSid": f"SM{i:032d}", "AccountSid": "AC" + "0" * 32,
+                  "From": f"+98912{sender(i, args.known):07d}",
                   "To": "+15005550006", "Body": TEXTS[i % len(TEXTS)]}
         headers = {"Content-Type": "application/x-www-form-urlencoded",
                    "X-Twilio-Signature": validator.compute_signature(url, params) if sign else ""}
