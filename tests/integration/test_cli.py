@@ -80,3 +80,50 @@ def test_create_staff_refuses_duplicates_and_short_passwords(cli_env):
     first = _run(cli_env, "demo-login").stdout
     second = _run(cli_env, "demo-login").stdout
     assert "password" in first and "shown once" in first and "exists" in second
+
+
+def test_serve_with_two_preloaded_workers_stores_concurrent_webhooks_once(database_url, tmp_path):
+    """The app is built before the fork; each worker must open its own connections and answer."""
+    from concurrent.futures import ThreadPoolExecutor
+    from http.client import HTTPConnection
+
+    from sqlalchemy import func, select
+
+    from sms_gateway.db import make_engine
+    from sms_gateway.models import InboundMessage, Ticket
+    from tests.conftest import _empty_tables
+
+    (tmp_path / "none.toml").write_text("")
+    env = dict(os.environ, SMS_GATEWAY_DATABASE_URL=database_url, SMS_GATEWAY_CONFIG=str(tmp_path / "none.toml"))
+    port = _free_port()
+    server = subprocess.Popen([str(BIN), "serve", "--port", str(port), "--workers", "2", "--threads", "2"],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def deliver(i: int) -> int:  # a new connection each: both workers get some
+        http = HTTPConnection("127.0.0.1", port, timeout=30)
+        body = json.dumps({"id": f"serve-{i}", "from": f"0912{i:07d}", "text": "چاله عمیق تو خیابون فین"})
+        http.request("POST", "/webhooks/console/sms", body=body.encode(), headers={"Content-Type": "application/json"})
+        status = http.getresponse().status
+        http.close()
+        return status
+
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        with ThreadPoolExecutor(8) as pool:
+            statuses = list(pool.map(deliver, list(range(40)) * 2))  # each message twice: a provider retry
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert statuses == [200] * 80
+    engine = make_engine(database_url)
+    with engine.connect() as conn:
+        inbound = conn.scalar(select(func.count(InboundMessage.id)))
+        tickets = conn.scalar(select(func.count(Ticket.id)))
+    _empty_tables(engine)
+    engine.dispose()
+    assert inbound == 40 and tickets == 40
