@@ -10,7 +10,7 @@ invalidated, so callers and error handlers see what they would see from `session
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -22,50 +22,52 @@ class DriverStatement:
 
     def __init__(self, statement: ValuesBase):
         self.statement = statement
-        self._compiled: dict[tuple, tuple] = {}
+        self._compiled: dict[tuple, _Compiled] = {}
 
     def one(self, session: Session, values: dict[str, Any]) -> tuple:
         """Run with one row of values; the RETURNING row."""
         connection = session.connection()
-        sql, names, processors = self._compile(connection.dialect, tuple(values))
-        return _run(connection, sql, _params(values, names, processors), many=False)
+        compiled = self._compile(connection.dialect, tuple(values))
+        return _run(connection, compiled.sql, compiled.params(values), many=False)
 
     def many(self, session: Session, rows: Sequence[dict[str, Any]]) -> None:
         """Run with many rows of the same columns, in one driver call (psycopg pipelines it)."""
         if not rows:
             return
         connection = session.connection()
-        sql, names, processors = self._compile(connection.dialect, tuple(rows[0]))
-        _run(connection, sql, [_params(row, names, processors) for row in rows], many=True)
+        compiled = self._compile(connection.dialect, tuple(rows[0]))
+        _run(connection, compiled.sql, [compiled.params(row) for row in rows], many=True)
 
-    def _compile(self, dialect, keys: tuple) -> tuple:
-        cache_key = (dialect.name, keys)
+    def _compile(self, dialect, keys: tuple) -> _Compiled:
+        cache_key = (dialect.name, dialect.driver, keys)
         found = self._compiled.get(cache_key)
         if found is None:
-            compiled = self.statement.compile(dialect=dialect, column_keys=list(keys))
-            table = self.statement.table
-            names = list(compiled.positiontup) if compiled.positional else list(compiled.binds)
-            processors = {}
-            for name in names:
-                column = table.c.get(name)
-                if column is None:
-                    continue
-                processor = column.type.dialect_impl(dialect).bind_processor(dialect)
-                default = column.default.arg if column.default is not None and column.default.is_scalar else None
-                processors[name] = (processor, default)
-            found = (str(compiled), (names, compiled.positional), processors)
-            self._compiled[cache_key] = found
+            found = self._compiled[cache_key] = _Compiled(self.statement, dialect, keys)
         return found
 
 
-def _params(values: dict[str, Any], names_positional: tuple, processors: dict) -> Any:
-    names, positional = names_positional
-    out = {}
-    for name in names:
-        processor, default = processors.get(name, (None, None))
-        value = values.get(name, default)
-        out[name] = processor(value) if processor is not None and value is not None else value
-    return tuple(out[n] for n in names) if positional else out
+class _Compiled:
+    """The SQL for one dialect and set of columns, and how to turn values into the driver's parameters."""
+
+    def __init__(self, statement: ValuesBase, dialect, keys: tuple):
+        compiled = statement.compile(dialect=dialect, column_keys=list(keys))
+        self.sql = str(compiled)
+        self.positional = compiled.positional
+        self.names = list(compiled.positiontup) if compiled.positional else list(compiled.binds)
+        self.processors: dict[str, tuple[Callable | None, Any]] = {}
+        for name in self.names:
+            column = statement.table.c.get(name)
+            if column is not None:
+                default = column.default.arg if column.default is not None and column.default.is_scalar else None
+                self.processors[name] = (column.type.dialect_impl(dialect).bind_processor(dialect), default)
+
+    def params(self, values: dict[str, Any]) -> tuple | dict:
+        out = {}
+        for name in self.names:
+            processor, default = self.processors.get(name, (None, None))
+            value = values.get(name, default)
+            out[name] = processor(value) if processor is not None and value is not None else value
+        return tuple(out[name] for name in self.names) if self.positional else out
 
 
 def _run(connection, sql: str, params: Any, many: bool):
