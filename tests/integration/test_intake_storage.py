@@ -87,3 +87,28 @@ def test_failure_mid_intake_writes_nothing(gateway, monkeypatch):
     monkeypatch.undo()
     result = handle_inbound_sms(gateway.sessions, sms, gateway.intake, "console", True)
     assert result.ticket_code and _counts(gateway) == (1, 1, 1, 1)
+
+
+def test_one_numbers_concurrent_reports_wait_for_each_other_so_the_daily_limit_holds(database_url, gateway):
+    """On PostgreSQL the citizen upsert locks the citizen's row until commit: ten reports sent at once
+    from one number are counted one after another, and exactly the daily limit (5) become tickets."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the row lock is PostgreSQL's; SQLite has one writer at a time")
+    first = InboundSms("kavenegar", "known-0", "09125550000", "", "سلام", {})
+    handle_inbound_sms(gateway.sessions, first, gateway.intake, "kavenegar", False)  # a known citizen now
+    barrier = threading.Barrier(10)
+    kinds = []
+
+    def deliver(i):
+        barrier.wait()
+        sms = InboundSms("kavenegar", f"known-{i + 1}", "09125550000", "", REPORTS[i % len(REPORTS)], {})
+        kinds.append(handle_inbound_sms(gateway.sessions, sms, gateway.intake, "kavenegar", False).ticket_code)
+
+    threads = [threading.Thread(target=deliver, args=(i,)) for i in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(code is not None for code in kinds) == 5
+    with gateway.sessions() as s:
+        assert s.scalar(select(func.count(Ticket.id))) == 5
