@@ -7,7 +7,7 @@ from threading import Lock
 from time import perf_counter
 from typing import Callable
 
-from sqlalchemy import Boolean, Row, bindparam, insert, literal_column, or_, select
+from sqlalchemy import Boolean, Row, bindparam, insert, literal_column, or_, select, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached, sessionmaker
@@ -137,7 +137,9 @@ def _citizen(session: Session, phone: str, now: datetime) -> tuple[Citizen, bool
         # citizen's concurrent messages wait for each other (the daily limit, a pending question).
         citizen_id, opted_out, inserted = _CITIZEN_UPSERT.one(session, values)
         return _attach(session, Citizen(id=citizen_id, phone=phone, opted_out=opted_out)), inserted
-    found = session.execute(select(table.c.id, table.c.opted_out).where(table.c.phone == phone)).first()
+    # A no-op UPDATE rather than a SELECT: it takes SQLite's write lock, so one number's concurrent
+    # messages wait for each other here too.
+    found = session.execute(_TOUCH_CITIZEN, dict(number=phone)).first()
     if found is not None:  # only what intake reads; the rest loads if ever touched
         return _attach(session, Citizen(id=found.id, phone=phone, opted_out=found.opted_out)), False
     new_id, = _INSERT_CITIZEN.one(session, values)
@@ -149,6 +151,15 @@ def _citizen_upsert():
     statement = postgresql.insert(table)
     return statement.on_conflict_do_update(index_elements=[table.c.phone], set_={"phone": statement.excluded.phone}) \
         .returning(table.c.id, table.c.opted_out, literal_column("(xmax = 0)", Boolean).label("inserted"))
+
+
+def _touch_citizen():
+    table = Citizen.__table__
+    return update(table).where(table.c.phone == bindparam("number")).values(phone=table.c.phone) \
+        .returning(table.c.id, table.c.opted_out)
+
+
+_TOUCH_CITIZEN = _touch_citizen()
 
 
 def _insert(model) -> DriverStatement:
