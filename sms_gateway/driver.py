@@ -6,7 +6,8 @@ PostgreSQL, through this module about 60 µs (bench/statements.py; psycopg 3). W
 SQLAlchemy's: the SQL is compiled by it, once per dialect and set of columns; values go through the
 columns' own bind processors (UTC datetimes, JSON), scalar column defaults are filled in, and driver
 errors are raised as SQLAlchemy's (IntegrityError, OperationalError) with a dropped connection
-invalidated, so callers and error handlers see what they would see from `session.execute`.
+invalidated, so callers and error handlers see what they would see from `session.execute`. What is
+lost: these statements do not show in SQLAlchemy's echo log or its execution events.
 """
 from __future__ import annotations
 
