@@ -66,7 +66,7 @@ def handle_inbound_sms(sessions: sessionmaker, sms: InboundSms, ctx: IntakeConte
                        reply_provider: str, reply_inline: bool) -> IntakeResult:
     """Store and answer one inbound SMS; a retry of one already stored gets the same answer."""
     phone = normalise_phone(sms.sender)
-    for _attempt in range(3):
+    for attempt in range(3):
         with sessions() as session:
             try:
                 with session.begin():
@@ -76,7 +76,7 @@ def handle_inbound_sms(sessions: sessionmaker, sms: InboundSms, ctx: IntakeConte
             except IntegrityError:
                 pass  # a retry of a stored message, a concurrent first message of a new number, or a code collision
             except DBAPIError as exc:
-                if not exc.connection_invalidated or _attempt:
+                if not exc.connection_invalidated or attempt:
                     raise
                 continue  # the database dropped a pooled connection (a restart): the pool let it go, so try again
         with sessions() as session:
@@ -130,7 +130,6 @@ def _intake(session: Session, sms: InboundSms, phone: str, ctx: IntakeContext,
 
 def _citizen(session: Session, phone: str, now: datetime) -> tuple[Citizen, bool]:
     """The citizen, and whether they are new (a new citizen has no tickets to look at)."""
-    table = Citizen.__table__
     values = dict(phone=phone, opted_out=False, created_at=now)
     if session.get_bind().dialect.name == "postgresql":
         # One round trip for a new and a known number alike; the row lock it takes also makes one
@@ -159,7 +158,7 @@ def _touch_citizen():
         .returning(table.c.id, table.c.opted_out)
 
 
-_TOUCH_CITIZEN = _touch_citizen()
+_CITIZEN_UPSERT, _TOUCH_CITIZEN = DriverStatement(_citizen_upsert()), _touch_citizen()
 
 
 def _insert(model) -> DriverStatement:
@@ -168,7 +167,6 @@ def _insert(model) -> DriverStatement:
     return DriverStatement(insert(table).returning(table.c.id))
 
 
-_CITIZEN_UPSERT = DriverStatement(_citizen_upsert())
 _INSERT_CITIZEN, _INSERT_TICKET = _insert(Citizen), _insert(Ticket)
 _INSERT_INBOUND, _INSERT_OUTBOUND = _insert(InboundMessage), _insert(OutboundMessage)
 
