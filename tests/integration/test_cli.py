@@ -18,6 +18,15 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _wait_for_port(port: int) -> None:
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+
+
 def _run(env, *args, check=True):
     result = subprocess.run([str(BIN), *args], env=env, capture_output=True, text=True, timeout=60)
     if check:
@@ -40,12 +49,7 @@ def test_serve_simulate_and_tickets_round_trip_a_tracking_code(cli_env):
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         url = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+        _wait_for_port(port)
         reply = _run(cli_env, "simulate", "چاله عمیق جلوی مدرسه تو فین", "--from", "09121234567", "--url", url).stdout
         assert "کد رهگیری" in reply
         listed = json.loads(_run(cli_env, "tickets", "list", "--json").stdout)
@@ -108,12 +112,7 @@ def test_serve_with_two_preloaded_workers_stores_concurrent_webhooks_once(databa
         return status
 
     try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+        _wait_for_port(port)
         with ThreadPoolExecutor(8) as pool:
             statuses = list(pool.map(deliver, list(range(40)) * 2))  # each message twice: a provider retry
     finally:
