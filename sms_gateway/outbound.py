@@ -79,12 +79,11 @@ def deliver(sessions: sessionmaker, outbound_id: int, providers: Mapping[str, Pr
     now = clock()
     policy = policy or Policy()
     with sessions.begin() as session:
-        if not _claim(session, outbound_id, now, policy.claim_lease):
+        claimed = _claim(session, outbound_id, now, policy.claim_lease)
+        if claimed is None:
             msg = session.get(OutboundMessage, outbound_id)
             return msg.status if msg else "missing"
-        msg = session.get(OutboundMessage, outbound_id)
-        to, text, provider_name = msg.to_phone, msg.text, msg.provider
-    return _send_claimed(sessions, outbound_id, to, text, provider_name, providers, now,
+    return _send_claimed(sessions, outbound_id, claimed.to_phone, claimed.text, claimed.provider, providers, now,
                          policy.max_send_attempts, failover=failover).status
 
 
@@ -143,11 +142,12 @@ def _supersede_older(session, now: datetime) -> None:
         .values(status="superseded").execution_options(synchronize_session=False))
 
 
-def _claim(session, outbound_id: int, now: datetime, lease: timedelta) -> bool:
-    claimed = session.execute(update(OutboundMessage).where(OutboundMessage.id == outbound_id, _due(now, lease))
-                              .values(status="sending", claimed_at=now)
-                              .execution_options(synchronize_session=False))
-    return claimed.rowcount == 1
+def _claim(session, outbound_id: int, now: datetime, lease: timedelta):
+    """Mark the message sending if it is still due; what sending it needs, or None if it was not due."""
+    return session.execute(update(OutboundMessage).where(OutboundMessage.id == outbound_id, _due(now, lease))
+                           .values(status="sending", claimed_at=now)
+                           .returning(OutboundMessage.to_phone, OutboundMessage.text, OutboundMessage.provider)
+                           .execution_options(synchronize_session=False)).first()
 
 
 def _claim_batch(sessions: sessionmaker, now: datetime, size: int, lease: timedelta) -> list:
@@ -155,7 +155,7 @@ def _claim_batch(sessions: sessionmaker, now: datetime, size: int, lease: timede
         candidates = session.scalars(
             select(OutboundMessage.id).where(_due(now, lease)).order_by(OutboundMessage.due_at, OutboundMessage.id)
             .limit(size).with_for_update(skip_locked=True)).all()
-        ids = [i for i in candidates if _claim(session, i, now, lease)]
+        ids = [i for i in candidates if _claim(session, i, now, lease) is not None]
         if not ids:
             return []
         return session.execute(
