@@ -218,8 +218,7 @@ def drive(public: str, args, sign: bool, server_pid: int) -> dict:
     cpu = cpu_use(cpu_before, cpu_ticks(server_pid), wall)
     q = statistics.quantiles(latencies, n=100)
     return {"rate": len(latencies) / wall, "p50": q[49] * 1000, "p95": q[94] * 1000, "p99": q[98] * 1000,
-            "max": max(latencies) * 1000, "cpu": cpu,
-            "errors": errors[0]}
+            "max": max(latencies) * 1000, "errors": errors[0], "cpu": cpu}
 
 
 if __name__ == "__main__":

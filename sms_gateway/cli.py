@@ -281,7 +281,6 @@ def simulate(text: str, sender: str, url: str) -> None:
     click.echo(response.json()["reply"])
 
 
-
 @main.command()
 def classify() -> None:
     """Read JSON lines {"text": ...} on stdin, write one JSON result per line, streaming."""
