@@ -116,7 +116,7 @@ def _guarded(job, gateway):
 def single_scheduler(gateway, poll_seconds: float = 5.0) -> Iterator[None]:
     engine = gateway.engine
     if engine.dialect.name != "postgresql":
-        with _file_lock(_lock_path(gateway, "scheduler"), wait=True):
+        with _file_lock(_lock_path(gateway, "scheduler")):
             yield
         return
     with engine.connect() as conn:
@@ -140,7 +140,7 @@ def _sqlite_run_lock(gateway, name: str) -> Iterator[None]:
     if gateway.engine.dialect.name != "sqlite":
         yield
         return
-    with _file_lock(_lock_path(gateway, name), wait=True):
+    with _file_lock(_lock_path(gateway, name)):
         yield
 
 
@@ -152,14 +152,13 @@ def _lock_path(gateway, name: str) -> Path:
 
 
 @contextmanager
-def _file_lock(path: Path, wait: bool) -> Iterator[None]:
+def _file_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on `path`, saying so in the log when another process makes us wait."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a") as fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            if not wait:
-                raise
             log.warning("another process holds %s; waiting", path.name)
             fcntl.flock(fh, fcntl.LOCK_EX)
         try:
