@@ -21,7 +21,6 @@ from .staff import Viewer
 from .understanding.normalize import to_latin_digits
 
 PAGE_SIZE = 50
-OVERDUE_STATUSES = tuple(domain.OPEN - {domain.NEEDS_INFO})  # waiting for the citizen stops the clock
 STATUS_ORDER = (domain.REFERRED, domain.IN_PROGRESS, domain.DONE, domain.NOT_DOABLE, domain.NEEDS_INFO,
                 domain.REGISTERED, domain.REOPENED)  # the order staff usually move a ticket in
 MAX_REPLY_CHARS = 670  # ten UCS-2 segments: a long answer is fine, a pasted essay is not
@@ -72,7 +71,7 @@ def _filtered(query, f: QueueFilters, now: datetime):
     if f.neighbourhood:
         query = query.where(Ticket.neighbourhood == f.neighbourhood)
     if f.overdue:
-        query = query.where(Ticket.expected_at < now, Ticket.status.in_(OVERDUE_STATUSES))
+        query = query.where(Ticket.expected_at < now, Ticket.status.in_(domain.AWAITING_CITY))
     if f.objections:
         query = query.where(or_(Ticket.verdict == "objected", Ticket.supervisor_flag.is_(True)))
     if f.incomplete:
@@ -129,7 +128,7 @@ def _row(t: Ticket, phone: str, viewer: Viewer, now: datetime) -> dict:
     return {
         "code": t.tracking_code, "status": t.status, "category": t.category, "neighbourhood": t.neighbourhood,
         "region": t.region, "emergency": t.emergency, "opened_at": t.opened_at, "expected_at": t.expected_at,
-        "overdue": bool(t.expected_at and t.expected_at < now and t.status in OVERDUE_STATUSES),
+        "overdue": bool(t.expected_at and t.expected_at < now and t.status in domain.AWAITING_CITY),
         "objected": t.verdict == "objected" or t.supervisor_flag, "incomplete": t.incomplete,
         "phone": display_phone(phone) if viewer.sees_full_phone() else mask_phone(phone),
         "summary": " ".join(t.description.split())[:90], "linked": t.linked_to_id is not None,

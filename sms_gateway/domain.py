@@ -29,6 +29,9 @@ TRANSITIONS = {
 }
 CLOSED = {DONE, NOT_DOABLE}
 OPEN = set(TRANSITIONS) - CLOSED
+# Open and waiting on the municipality, not on the citizen's answer: these get reminders and overdue
+# notices, count as overdue, and can be the report a duplicate is linked to.
+AWAITING_CITY = OPEN - {NEEDS_INFO}
 
 
 class IllegalTransition(ValueError):

@@ -306,7 +306,7 @@ def _open_duplicate_query():
     return select(t.id, t.status, t.tracking_code).where(
         t.category == bindparam("category"), t.neighbourhood == bindparam("neighbourhood"),
         t.opened_at >= bindparam("since", type_=t.opened_at.type),
-        t.status.in_(sorted(domain.OPEN - {domain.NEEDS_INFO})), t.linked_to_id.is_(None)) \
+        t.status.in_(sorted(domain.AWAITING_CITY)), t.linked_to_id.is_(None)) \
         .order_by(t.opened_at).limit(1)
 
 

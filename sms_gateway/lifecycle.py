@@ -178,7 +178,7 @@ def expire_questions(session: Session, fu: FollowUps, now: datetime) -> int:
 def queue_reminders(session: Session, fu: FollowUps, now: datetime) -> int:
     count = 0
     for ticket in session.scalars(select(Ticket).where(
-            Ticket.next_reminder_at <= now, Ticket.status.in_(domain.OPEN - {domain.NEEDS_INFO}))
+            Ticket.next_reminder_at <= now, Ticket.status.in_(domain.AWAITING_CITY))
             .with_for_update(skip_locked=True)):
         text = fu.templates.render("reminder", code=ticket.tracking_code,
                                    opened=jalali_date(ticket.opened_at, fu.policy.timezone),
@@ -195,7 +195,7 @@ def queue_overdue_notices(session: Session, fu: FollowUps, now: datetime) -> int
     count = 0
     for ticket in session.scalars(select(Ticket).where(
             Ticket.expected_at <= now, Ticket.overdue_notified.is_(False),
-            Ticket.status.in_(domain.OPEN - {domain.NEEDS_INFO})).with_for_update(skip_locked=True)):
+            Ticket.status.in_(domain.AWAITING_CITY)).with_for_update(skip_locked=True)):
         text = fu.templates.render("overdue", code=ticket.tracking_code,
                                    expected=jalali_date(ticket.expected_at, fu.policy.timezone))
         queue_automated(session, ticket, "overdue", text, fu, now)
