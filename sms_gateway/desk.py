@@ -229,7 +229,7 @@ def correct(sessions: sessionmaker, viewer: Viewer, code: str, category: str, ne
             changed.append("neighbourhood")
         if changed:
             t.updated_at = now
-            t.incomplete = t.neighbourhood is None or t.category in (None, "other")
+            t.incomplete = domain.is_incomplete(t.neighbourhood, t.category)
     return changed
 
 

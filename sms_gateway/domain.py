@@ -34,6 +34,11 @@ OPEN = set(TRANSITIONS) - CLOSED
 AWAITING_CITY = OPEN - {NEEDS_INFO}
 
 
+def is_incomplete(neighbourhood: str | None, category: str | None) -> bool:
+    """A ticket staff must finish themselves: its place or its problem is still unknown."""
+    return neighbourhood is None or category in (None, "other")
+
+
 class IllegalTransition(ValueError):
     pass
 

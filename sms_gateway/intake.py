@@ -283,7 +283,7 @@ def _complete(session: Session, ticket: Ticket, u: Understanding, text: str, fu:
         ticket.category = u.category
         ticket.expected_at = lifecycle.expected_completion(ticket, fu)
     ticket.description = f"{ticket.description}\n{text}"
-    ticket.incomplete = ticket.neighbourhood is None or ticket.category in (None, "other")
+    ticket.incomplete = domain.is_incomplete(ticket.neighbourhood, ticket.category)
     lifecycle.record_event(session, ticket, "citizen", "answered", text[:500], now)
     lifecycle.change_status(session, ticket, domain.REGISTERED, "citizen", "", fu, now, notify=False)
 
