@@ -1,12 +1,14 @@
-"""SMS providers, one module each, chosen by name from configuration."""
+"""Providers and channels, one module each, registered here by name."""
+from __future__ import annotations
+
+from .base import Provider
 from .console import ConsoleProvider
 from .kavenegar import KavenegarProvider
 from .melipayamak import MelipayamakProvider
 from .twilio import TwilioProvider
 
-PROVIDERS = {
-    "console": ConsoleProvider,
-    "twilio": TwilioProvider,
-    "kavenegar": KavenegarProvider,
-    "melipayamak": MelipayamakProvider,
-}
+PROVIDERS: dict[str, type] = {p.name: p for p in (ConsoleProvider, TwilioProvider, KavenegarProvider,
+                                                   MelipayamakProvider)}
+SMS_PROVIDERS = tuple(name for name, p in PROVIDERS.items() if p.channel == "sms")
+
+__all__ = ["PROVIDERS", "SMS_PROVIDERS", "Provider"]

@@ -1,8 +1,18 @@
-"""The one small interface every SMS provider implements, and the values that cross it."""
+"""The one small interface every provider implements, the values that cross it, and shared helpers.
+
+A provider is one module: it declares its settings section, its webhook routes, whether its webhook
+token sits in the URL path, whether its webhook answer carries the reply, and (optionally) `poll()`.
+Settings sections, routes, log masking and polling are all derived from these declarations."""
 from __future__ import annotations
 
+import hmac
+import json
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Protocol
+from typing import Any, Callable, ClassVar, Mapping, Protocol, Sequence
+
+# A message id longer than the column holds is kept as a digest of itself (providers retry with the same).
+MAX_MESSAGE_ID = 100
+MAX_ADDRESS = 64
 
 
 @dataclass(frozen=True)
@@ -22,23 +32,24 @@ class WebhookRequest:
         return self.form if self.method == "POST" and self.form else self.args
 
     def json(self) -> Any:
-        import json
         try:
             return json.loads(self.body.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError, RecursionError):
             raise WebhookRejected(400, "body is not valid JSON") from None
 
 
 @dataclass(frozen=True)
-class InboundSms:
-    """One inbound SMS, normalised; `raw` keeps the payload as it arrived."""
+class Received:
+    """One inbound message, normalised; `raw` keeps the payload as it arrived."""
 
     provider: str
     message_id: str
-    sender: str
+    sender: str           # the address on the provider's channel: a phone number, a chat id
     recipient: str
     text: str
     raw: dict[str, Any] = field(default_factory=dict)
+    channel: str = "sms"
+    shared_phone: str = ""  # a messenger user who shared their phone number: links to their SMS contact
 
 
 @dataclass(frozen=True)
@@ -59,6 +70,16 @@ class SendResult:
 class WebhookAnswer:
     body: str
     content_type: str = "text/plain; charset=utf-8"
+    status: int = 200
+
+
+@dataclass(frozen=True)
+class Route:
+    """One webhook: `/webhooks/<provider>[/<token>]/<path>`; kind "inbound" or "delivery"."""
+
+    path: str
+    kind: str
+    methods: tuple[str, ...] = ("POST",)
 
 
 class WebhookRejected(Exception):
@@ -79,25 +100,32 @@ class SendError(Exception):
 
 
 class Provider(Protocol):
-    name: str
+    name: ClassVar[str]
+    channel: ClassVar[str]
+    settings_class: ClassVar[type]
+    routes: ClassVar[tuple[Route, ...]]
+    token_in_path: ClassVar[bool]
+    replies_inline: ClassVar[bool]
+    # Whether a resend after a sender died mid-send reaches the citizen twice (see README).
+    deduplicates_resends: ClassVar[bool]
 
     def verify(self, request: WebhookRequest) -> None:
         """Raise WebhookRejected(403) unless the request really comes from the provider."""
 
-    def parse_inbound(self, request: WebhookRequest) -> InboundSms:
+    def parse_inbound(self, request: WebhookRequest) -> Received:
         """Raise WebhookRejected(400) when a required field is missing."""
 
     def answer_inbound(self, reply: str | None) -> WebhookAnswer:
         """What the webhook answers the provider; some carry the reply text in it."""
 
-    def replies_inline(self) -> bool:
-        """True when the webhook answer itself delivers the reply to the citizen."""
-
     def send(self, to: str, text: str, local_id: str) -> SendResult:
-        """Send one SMS; raise SendError."""
+        """Send one message; raise SendError for anything but a clear success."""
 
     def parse_delivery(self, request: WebhookRequest) -> DeliveryReport:
         """A delivery report pushed by the provider."""
+
+
+Poll = Callable[[], Sequence[Received]]
 
 
 def first(params: Mapping[str, Any], *names: str) -> str:
@@ -116,3 +144,29 @@ def require(params: Mapping[str, Any], *names: str) -> str:
     if not value:
         raise WebhookRejected(400, f"missing field: {' or '.join(names)}")
     return value
+
+
+def text_field(params: Mapping[str, Any], *names: str) -> str:
+    """A text that must be present but may be empty (a blank SMS is still a message)."""
+    for name in names:
+        if name in params:
+            value = params.get(name)
+            return str(value[0] if isinstance(value, list) else value or "")
+    raise WebhookRejected(400, f"missing field: {' or '.join(names)}")
+
+
+def all_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: params.get(k) for k in params}
+
+
+def verify_path_token(expected: str, given: str) -> None:
+    """Unsigned providers carry a secret in the webhook path; compare it in constant time."""
+    if not expected or not hmac.compare_digest(expected.encode(), given.encode()):
+        raise WebhookRejected(403, "wrong webhook token")
+
+
+def json_object(body: Any, what: str) -> dict[str, Any]:
+    """A provider's answer must be a JSON object; anything else is a failed send."""
+    if not isinstance(body, dict):
+        raise SendError(f"{what} answered JSON that is not an object: {type(body).__name__}")
+    return body

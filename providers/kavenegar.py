@@ -1,16 +1,18 @@
-"""Kavenegar: inbound forwarded to a secret-token URL (unsigned), replies through its REST API.
+"""Kavenegar: inbound forwarded to a secret-token URL (unsigned) or polled from receive.json, replies
+through its REST API with our outbound id as `localid` (Kavenegar refuses a second send of one localid).
 
 The API key sits in Kavenegar's URL path, so no URL of this module is ever logged.
 """
 from __future__ import annotations
 
-import hmac
 import logging
+from dataclasses import dataclass
+from typing import Any
 
 import requests
 
-from .base import (DeliveryReport, InboundSms, SendError, SendResult, WebhookAnswer, WebhookRejected,
-                   WebhookRequest, first, require)
+from .base import (DeliveryReport, Received, Route, SendError, SendResult, WebhookAnswer, WebhookRequest,
+                   all_params, first, json_object, require, text_field, verify_path_token)
 
 log = logging.getLogger("sms_gateway.kavenegar")
 
@@ -27,60 +29,77 @@ _DELIVERY = {1: "sent", 2: "sent", 4: "sent", 5: "sent", 10: "delivered", 6: "fa
              13: "failed", 14: "failed", 100: "failed"}
 
 
-def verify_path_token(expected: str, given: str) -> None:
-    """Unsigned providers carry a secret in the webhook path; compare it in constant time."""
-    if not expected or not hmac.compare_digest(expected.encode(), given.encode()):
-        raise WebhookRejected(403, "wrong webhook token")
+@dataclass(frozen=True)
+class KavenegarSettings:
+    api_key: str = ""
+    webhook_token: str = ""
+    api_url: str = "https://api.kavenegar.com"
+    sender: str = ""  # the line; empty: the city's line
+    required = ("api_key", "webhook_token")
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.api_key and self.webhook_token)
 
 
 class KavenegarProvider:
     name = "kavenegar"
+    channel = "sms"
+    settings_class = KavenegarSettings
+    routes = (Route("sms", "inbound", ("GET", "POST")), Route("status", "delivery", ("GET", "POST")))
+    token_in_path = True
+    replies_inline = False
+    deduplicates_resends = True  # the same localid is refused a second time
 
-    def __init__(self, settings, session: requests.Session | None = None):
-        self.config = settings.kavenegar
+    def __init__(self, settings: Any, http: requests.Session | None = None):
+        self.config: KavenegarSettings = settings.section(self.name)
+        self.line = self.config.sender or settings.line
         self._timeout = settings.send_timeout_seconds
-        self._http = session or requests.Session()
+        self._http = http or requests.Session()
 
     def verify(self, request: WebhookRequest) -> None:
         verify_path_token(self.config.webhook_token, request.token)
 
-    def parse_inbound(self, request: WebhookRequest) -> InboundSms:
+    def parse_inbound(self, request: WebhookRequest) -> Received:
         params = request.params()
-        return InboundSms(
-            provider=self.name,
-            message_id=require(params, "messageid", "MessageId"),
-            sender=require(params, "from", "sender"),
-            recipient=first(params, "to", "receptor"),
-            text=_text(params, "message"),
-            raw={k: params.get(k) for k in params},
-        )
+        return Received(provider=self.name, message_id=require(params, "messageid", "MessageId"),
+                        sender=require(params, "from", "sender"), recipient=first(params, "to", "receptor"),
+                        text=text_field(params, "message"), raw=all_params(params))
 
     def answer_inbound(self, reply: str | None) -> WebhookAnswer:
         return WebhookAnswer("OK")
 
-    def replies_inline(self) -> bool:
-        return False
-
     def send(self, to: str, text: str, local_id: str) -> SendResult:
-        data = {"receptor": to, "sender": self.config.sender, "message": text, "localid": local_id}
-        body = self._call("sms/send.json", data)
-        entries = body.get("entries") or [{}]
-        return SendResult(provider_message_id=str(entries[0].get("messageid", "")), status="sent")
+        body = self._call("sms/send.json", {"receptor": to, "sender": self.line, "message": text,
+                                             "localid": local_id})
+        entries = body.get("entries")
+        entry = entries[0] if isinstance(entries, list) and entries and isinstance(entries[0], dict) else {}
+        return SendResult(provider_message_id=str(entry.get("messageid", "")))
 
-    def receive(self, line: str) -> list[dict]:
-        """Unread inbound messages on a line (for polling where push is not set up)."""
-        return self._call("sms/receive.json", {"linenumber": line, "isread": 0}).get("entries") or []
+    def poll(self) -> list[Received]:
+        """Unread inbound messages on the line, for where forwarding is not set up."""
+        entries = self._call("sms/receive.json", {"linenumber": self.line, "isread": 0}).get("entries") or []
+        if not isinstance(entries, list):
+            raise SendError("kavenegar receive.json answered entries that are not a list")
+        return [Received(provider=self.name, message_id=str(e.get("messageid", "")), sender=str(e.get("sender", "")),
+                         recipient=str(e.get("receptor", "")), text=str(e.get("message") or ""), raw=dict(e))
+                for e in entries if isinstance(e, dict)]
 
-    def _call(self, method: str, data: dict) -> dict:
+    def _call(self, method: str, data: dict[str, Any]) -> dict[str, Any]:
         url = f"{self.config.api_url.rstrip('/')}/v1/{self.config.api_key}/{method}"
         try:
             response = self._http.post(url, data=data, timeout=self._timeout)
-            body = response.json()
+            body = json_object(response.json(), f"kavenegar {method}")
+        except ValueError:  # before RequestException: requests' JSONDecodeError is both
+            raise SendError(f"kavenegar {method} answered HTTP {response.status_code} without JSON") from None
         except requests.RequestException as exc:
             raise SendError(f"kavenegar {method} unreachable: {type(exc).__name__}") from None
-        except ValueError:
-            raise SendError(f"kavenegar {method} answered HTTP {response.status_code} without JSON") from None
-        code = int((body.get("return") or {}).get("status", response.status_code))
+        returned = body.get("return")
+        status = returned.get("status") if isinstance(returned, dict) else None
+        try:
+            code = int(status if status is not None else response.status_code)
+        except (TypeError, ValueError):
+            raise SendError(f"kavenegar {method} answered a status that is not a number: {status!r}") from None
         if code != 200:
             reason = RETURN_CODES.get(code, "unknown error")
             log.error("kavenegar %s failed: %s %s", method, code, reason)
@@ -92,11 +111,3 @@ class KavenegarProvider:
         code = require(params, "status")
         return DeliveryReport(self.name, require(params, "messageid"),
                               _DELIVERY.get(int(code) if code.isdigit() else -1, "sent"))
-
-
-def _text(params, *names: str) -> str:
-    for name in names:
-        if name in params:
-            value = params.get(name)
-            return str(value[0] if isinstance(value, list) else value or "")
-    raise WebhookRejected(400, f"missing field: {' or '.join(names)}")

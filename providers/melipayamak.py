@@ -1,69 +1,75 @@
 """Melipayamak: inbound forwarded by GET ?from=&to=&body= to a secret-token URL, must answer `OK`.
 
-Its forwarding carries no message id, so a retry is recognised by a digest of sender, line, text
-and the 10-minute window it arrived in.
-"""
+Its forwarding carries no message id: intake recognises a retry as the same sender, line and text
+within a sliding window (see `services.intake`)."""
 from __future__ import annotations
 
-import hashlib
-import time
+from dataclasses import dataclass
+from typing import Any
 
 import requests
 
-from .base import (DeliveryReport, InboundSms, SendError, SendResult, WebhookAnswer, WebhookRequest,
-                   first, require)
-from .kavenegar import _text, verify_path_token
+from .base import (DeliveryReport, Received, Route, SendError, SendResult, WebhookAnswer, WebhookRequest,
+                   all_params, first, json_object, require, text_field, verify_path_token)
 
-DEDUP_WINDOW_SECONDS = 600
+
+@dataclass(frozen=True)
+class MelipayamakSettings:
+    api_key: str = ""
+    webhook_token: str = ""
+    api_url: str = "https://console.melipayamak.com"
+    sender: str = ""  # the line; empty: the city's line
+    required = ("api_key", "webhook_token")
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.api_key and self.webhook_token)
 
 
 class MelipayamakProvider:
     name = "melipayamak"
+    channel = "sms"
+    settings_class = MelipayamakSettings
+    routes = (Route("sms", "inbound", ("GET", "POST")), Route("status", "delivery", ("GET", "POST")))
+    token_in_path = True
+    replies_inline = False
+    deduplicates_resends = False  # a resend after a crash mid-send may reach the citizen twice
 
-    def __init__(self, settings, session: requests.Session | None = None, clock=time.time):
-        self.config = settings.melipayamak
+    def __init__(self, settings: Any, http: requests.Session | None = None):
+        self.config: MelipayamakSettings = settings.section(self.name)
+        self.line = self.config.sender or settings.line
         self._timeout = settings.send_timeout_seconds
-        self._http = session or requests.Session()
-        self._clock = clock
+        self._http = http or requests.Session()
 
     def verify(self, request: WebhookRequest) -> None:
         verify_path_token(self.config.webhook_token, request.token)
 
-    def parse_inbound(self, request: WebhookRequest) -> InboundSms:
+    def parse_inbound(self, request: WebhookRequest) -> Received:
         params = request.params()
-        sender = require(params, "from")
-        recipient = first(params, "to")
-        text = _text(params, "body", "text")
-        message_id = first(params, "id", "msgid")
-        if not message_id:
-            window = int(self._clock() // DEDUP_WINDOW_SECONDS)
-            message_id = "h:" + hashlib.sha256(f"{sender}|{recipient}|{text}|{window}".encode()).hexdigest()[:40]
-        return InboundSms(self.name, message_id, sender, recipient, text, {k: params.get(k) for k in params})
+        return Received(self.name, first(params, "id", "msgid"), require(params, "from"), first(params, "to"),
+                        text_field(params, "body", "text"), all_params(params))
 
     def answer_inbound(self, reply: str | None) -> WebhookAnswer:
         return WebhookAnswer("OK")
 
-    def replies_inline(self) -> bool:
-        return False
-
     def send(self, to: str, text: str, local_id: str) -> SendResult:
         url = f"{self.config.api_url.rstrip('/')}/api/send/simple/{self.config.api_key}"
         try:
-            response = self._http.post(url, json={"from": self.config.sender, "to": to, "text": text},
-                                       timeout=self._timeout)
-            body = response.json()
+            response = self._http.post(url, json={"from": self.line, "to": to, "text": text}, timeout=self._timeout)
+            body = json_object(response.json(), "melipayamak")
+        except ValueError:  # before RequestException: requests' JSONDecodeError is both
+            raise SendError(f"melipayamak answered HTTP {response.status_code} without JSON") from None
         except requests.RequestException as exc:
             raise SendError(f"melipayamak unreachable: {type(exc).__name__}") from None
-        except ValueError:
-            raise SendError(f"melipayamak answered HTTP {response.status_code} without JSON") from None
         rec_id = str(body.get("recId") or "")
         if response.status_code >= 500:
             raise SendError(f"melipayamak HTTP {response.status_code}")
         if response.status_code != 200 or not rec_id or rec_id in {"0", "-1"}:
-            raise SendError(f"melipayamak refused: {body.get('status') or response.status_code}",
-                            retryable=False)
+            raise SendError(f"melipayamak refused: {body.get('status') or response.status_code}", retryable=False)
         return SendResult(provider_message_id=rec_id)
 
     def parse_delivery(self, request: WebhookRequest) -> DeliveryReport:
         params = request.params()
-        return DeliveryReport(self.name, require(params, "recId"), first(params, "status") or "sent")
+        status = first(params, "status")
+        return DeliveryReport(self.name, require(params, "recId"),
+                              status if status in ("sent", "delivered", "failed") else "sent")

@@ -1,34 +1,58 @@
-"""`sms-gateway`: serve, migrate, staff, tickets, simulate, classify, evaluate."""
+"""`sms-gateway`: serve, migrate, staff, tickets, simulate, classify, evaluate, scheduled work.
+Every command that acts on time takes --now (an ISO-8601 instant; naive means UTC)."""
 from __future__ import annotations
 
 import json
 import secrets
 import sys
+from datetime import datetime, timedelta, timezone
+from time import monotonic
+from typing import Any, Callable
 
 import click
 
 from .settings import SettingsError, load_settings
 
 
-def _settings():
+def _settings():  # type: ignore[no-untyped-def]
     try:
         return load_settings()
     except SettingsError as exc:
         raise click.ClickException(f"configuration: {exc}") from None
 
 
-def _gateway():
-    from . import build_gateway
+def _instant(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"not an ISO-8601 time: {value!r}", param_hint="--now") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
-    return build_gateway(_settings())
+
+def _gateway(now_text: str | None = None, running: bool = False):  # type: ignore[no-untyped-def]
+    """The gateway with the command's clock: --now fixed, or (running) starting at --now and running on."""
+    from .bootstrap import build_gateway
+
+    start = _instant(now_text)
+    clock: Callable[[], datetime] | None = None
+    if start is not None:
+        origin = monotonic()
+        clock = (lambda: start + timedelta(seconds=monotonic() - origin)) if running else (lambda: start)
+    return build_gateway(_settings(), clock=clock)
+
+
+now_option = click.option("--now", "now_text", default=None, metavar="ISO-8601",
+                          help="the instant to act as of (default: now; naive = UTC)")
 
 
 @click.group()
 def main() -> None:
-    """Kashan 137 SMS gateway."""
+    """The 137 citizen gateway."""
     import os
 
-    from .logs import configure
+    from .adapters.logs import configure
 
     configure(os.environ.get("SMS_GATEWAY_LOG_FORMAT", "json" if not sys.stderr.isatty() else "text"))
 
@@ -40,34 +64,9 @@ def main() -> None:
 @click.option("--threads", default=4, show_default=True, type=int, help="threads per worker")
 def serve(host: str, port: int, workers: int, threads: int) -> None:
     """Serve the web app with gunicorn (production WSGI server)."""
-    from gunicorn.app.base import BaseApplication
+    from .web.server import run
 
-    settings = _settings()
-
-    from . import create_app
-
-    app = create_app(settings)
-
-    def fresh_pool(_server, _worker) -> None:
-        # The app is built once, before the fork, so every worker is ready at once (a worker still
-        # loading while the other took all 16 keep-alive connections of bench/load.py halved the rate).
-        # Building it opens no connection today; should that change, none may cross the fork.
-        app.extensions["sms_gateway"].engine.dispose(close=False)
-
-    class _Server(BaseApplication):
-        def load_config(self):
-            self.cfg.set("bind", f"{host}:{port}")
-            self.cfg.set("workers", workers)
-            self.cfg.set("worker_class", "gthread")
-            self.cfg.set("threads", threads)
-            self.cfg.set("timeout", 30)
-            self.cfg.set("preload_app", True)
-            self.cfg.set("post_fork", fresh_pool)
-
-        def load(self):
-            return app
-
-    _Server().run()
+    run(_settings(), host, port, workers, threads)
 
 
 @main.group()
@@ -80,8 +79,8 @@ def db_upgrade() -> None:
     """Apply migrations up to the newest."""
     from pathlib import Path
 
-    from .db import make_engine
-    from .migrate import upgrade
+    from .adapters.db import make_engine
+    from .adapters.migrate import upgrade
 
     settings = _settings()
     if settings.database_url.startswith("sqlite:///") and not settings.database_url.startswith("sqlite:////"):
@@ -97,93 +96,114 @@ def db_upgrade() -> None:
 @click.option("--password", required=True)
 @click.option("--role", type=click.Choice(["operator", "supervisor", "admin"]), default="operator")
 @click.option("--region", type=int, default=None)
-def create_staff_command(username: str, password: str, role: str, region: int | None) -> None:
+@now_option
+def create_staff_command(username: str, password: str, role: str, region: int | None, now_text: str | None) -> None:
     """Create a staff login."""
-    from .staff import StaffError, create_staff
+    from .services.staff import StaffError, create_staff
 
-    gateway = _gateway()
+    gateway = _gateway(now_text)
     try:
         create_staff(gateway.sessions, username, password, role, region, gateway.clock())
     except StaffError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"created {role} {username}")
+    click.echo(f"کاربر {username} با نقش {role} ساخته شد")
 
 
 @main.command("demo-login")
-def demo_login() -> None:
-    """Create the demo admin once and print its password; print nothing new if it exists."""
-    from .staff import StaffError, create_staff
+@now_option
+def demo_login(now_text: str | None) -> None:
+    """Create the demo admin once and print its password; say so if it exists."""
+    from .services.staff import StaffError, create_staff
 
-    gateway = _gateway()
+    gateway = _gateway(now_text)
     password = secrets.token_urlsafe(9)
     try:
         create_staff(gateway.sessions, "demo", password, "admin", None, gateway.clock())
     except StaffError:
-        click.echo("demo login exists (username: demo); reset it with create-staff under another name")
+        click.echo("demo login exists (username: demo); its password was shown when it was made")
         return
-    click.echo(f"demo staff login: username demo, password {password}  (shown once)")
+    click.echo(f"demo login: username demo, password {password}  (shown once)")
 
 
 @main.command("demo-data")
 @click.option("--count", default=300, show_default=True, help="how many citizen messages to simulate")
-@click.option("--days", default=45, show_default=True, help="spread over the last N days")
+@click.option("--days", default=45, show_default=True, help="spread over the N days before --now")
 @click.option("--force", is_flag=True, help="add demo tickets even when the database has tickets")
-def demo_data(count: int, days: int, force: bool) -> None:
-    """Fill the database with realistic demo tickets across regions and statuses (console provider)."""
+@now_option
+def demo_data(count: int, days: int, force: bool, now_text: str | None) -> None:
+    """Fill the database with realistic demo requests across regions and statuses (console provider only)."""
     from sqlalchemy import func, select
 
-    from .demo import fill
-    from .models import Ticket
+    from .adapters.models import Ticket
+    from .services.demo import fill
 
-    gateway = _gateway()
+    gateway = _gateway(now_text)
+    if gateway.settings.provider != "console":
+        raise click.ClickException("demo data sends its SMS through the console provider only")
     with gateway.sessions() as session:
         existing = session.scalar(select(func.count(Ticket.id)))
     if existing and not force:
         click.echo(f"the database has {existing} tickets: demo data not added (--force adds it anyway)")
         return
-    made = fill(gateway, count=count, days=days)
-    click.echo(f"demo data: {made} tickets from {count} messages over {days} days")
+    made = fill(gateway.ctx, gateway.clock(), count=count, days=days)
+    click.echo(f"demo data: {made} requests from {count} messages over {days} days")
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=1,
+                      default=lambda v: v.isoformat() if isinstance(v, datetime) else str(v))
 
 
 @main.group()
 def tickets() -> None:
-    """Look at tickets."""
+    """Look at and act on tickets, as staff do in the dashboard."""
 
 
 @tickets.command("list")
-@click.option("--status", default=None)
+@click.option("--status", default="")
 @click.option("--limit", default=50, show_default=True)
 @click.option("--json", "as_json", is_flag=True)
-def tickets_list(status: str | None, limit: int, as_json: bool) -> None:
-    from .queries import list_tickets
+@now_option
+def tickets_list(status: str, limit: int, as_json: bool, now_text: str | None) -> None:
+    """The newest tickets."""
+    from .domain.staff import command_line_viewer
+    from .services.queue import QueueFilters, queue
 
-    rows = list_tickets(_gateway().sessions, status=status, limit=limit)
+    gateway = _gateway(now_text)
+    rows = queue(gateway.ctx, command_line_viewer(), QueueFilters(status=status), gateway.clock(),
+                 page_size=limit).rows
     if as_json:
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+        click.echo(_json(rows))
         return
     for r in rows:
         click.echo(f"{r['code']}  {r['status']:<11} {r['category'] or '-':<20} "
-                   f"{r['neighbourhood'] or '-'} ({r['region'] or '?'})  {r['phone']}  {r['opened_at']}")
+                   f"{r['neighbourhood'] or '-'} ({r['region'] or '?'})  {r['phone']}  {r['opened_at'].isoformat()}")
 
 
 @tickets.command("show")
 @click.argument("code")
 @click.option("--json", "as_json", is_flag=True)
-def tickets_show(code: str, as_json: bool) -> None:
-    from .queries import ticket_detail
-    from .understanding.normalize import to_latin_digits
+@now_option
+def tickets_show(code: str, as_json: bool, now_text: str | None) -> None:
+    """One ticket with its messages and events (a code in any digit script)."""
+    from .domain.staff import command_line_viewer
+    from .services.ticket_view import ticket_view
+    from .services.tickets import TicketNotFound
 
-    detail = ticket_detail(_gateway().sessions, to_latin_digits(code.strip()))
-    if detail is None:
-        raise click.ClickException(f"no ticket with code {code}")
+    gateway = _gateway(now_text)
+    try:
+        view = ticket_view(gateway.ctx, command_line_viewer(), code, gateway.clock())
+    except TicketNotFound:
+        raise click.ClickException(f"درخواستی با کد {code} نیست") from None
     if as_json:
-        click.echo(json.dumps(detail, ensure_ascii=False, indent=1))
+        click.echo(_json(view))
         return
-    for key, value in detail.items():
-        if key != "events":
+    for key, value in view.items():
+        if key != "items":
             click.echo(f"{key}: {value}")
-    for e in detail["events"]:
-        click.echo(f"  {e['at']}  {e['actor']}: {e['action']} {e['note']}")
+    for i in view["items"]:
+        click.echo(f"  {i['at'].isoformat()}  {i['kind']}  {i.get('actor') or i.get('status') or ''}: "
+                   f"{i.get('action') or ''} {i['text']}")
 
 
 @tickets.command("set-status")
@@ -191,76 +211,65 @@ def tickets_show(code: str, as_json: bool) -> None:
 @click.argument("status")
 @click.option("--note", default="", help="the reason; required for not_doable and told to the citizen")
 @click.option("--actor", default="cli", show_default=True, help="who made the change, for the event log")
-def tickets_set_status(code: str, status: str, note: str, actor: str) -> None:
-    """Change a ticket's status through the same service the dashboard uses."""
-    from .domain import IllegalTransition
-    from .lifecycle import TicketNotFound, set_status_by_code
-    from .understanding.normalize import to_latin_digits
+@now_option
+def tickets_set_status(code: str, status: str, note: str, actor: str, now_text: str | None) -> None:
+    """Change a ticket's status through the same service as the dashboard."""
+    from .domain.staff import command_line_viewer
+    from .services.tickets import Refused, TicketNotFound, change_status
 
-    gateway = _gateway()
+    gateway = _gateway(now_text)
     try:
-        ticket = set_status_by_code(gateway.sessions, to_latin_digits(code.strip()), status.strip(), actor, note,
-                                    gateway.followups)
-    except (IllegalTransition, TicketNotFound) as exc:
+        ticket = change_status(gateway.ctx, command_line_viewer(actor), code, status, note, gateway.clock())
+    except TicketNotFound:
+        raise click.ClickException(f"درخواستی با کد {code} نیست") from None
+    except Refused as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"{ticket.tracking_code} is now {ticket.status}")
 
 
-def _instant(value: str | None):
-    from datetime import datetime, timezone
-
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"not an ISO-8601 time: {value!r}") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-
-
 @main.command()
-def corrections() -> None:
-    """Staff corrections as labelled JSON lines (the corpus format): `evaluate` scores them."""
-    from .queries import corrected_examples
+@now_option
+def corrections(now_text: str | None) -> None:
+    """Staff corrections as labelled JSON lines (the corpus format): `evaluate` and `train` read them."""
+    from .services.corrections import corrected_examples
 
-    for row in corrected_examples(_gateway().sessions):
+    for row in corrected_examples(_gateway(now_text).sessions):
         click.echo(json.dumps(row, ensure_ascii=False))
 
 
 @main.command("run-due")
-@click.option("--now", "now_text", default=None, help="ISO-8601 instant to run as (default: now; naive = UTC)")
+@now_option
 def run_due_command(now_text: str | None) -> None:
     """Run the due work once and print one JSON line per message sent."""
-    from . import build_gateway
     from .scheduler import run_due
 
-    now = _instant(now_text)
-    gateway = build_gateway(_settings(), clock=(lambda: now) if now else None)
-    for sent in run_due(gateway, now):
+    gateway = _gateway(now_text)
+    for sent in run_due(gateway, gateway.clock()):
         if sent.status == "sent":
             click.echo(json.dumps(sent.as_json(), ensure_ascii=False))
 
 
 @main.command()
 @click.option("--months", type=int, default=None, help="default: retention_months from the config")
-@click.option("--now", "now_text", default=None, help="ISO-8601 instant to run as (default: now)")
+@now_option
 def retention(months: int | None, now_text: str | None) -> None:
     """Anonymise the numbers of citizens whose tickets all closed more than N months ago."""
-    from .retention import anonymise_closed
+    from .services.retention import anonymise_closed
 
-    gateway = _gateway()
+    gateway = _gateway(now_text)
     months = months or gateway.settings.retention_months
-    count = anonymise_closed(gateway.sessions, months, _instant(now_text) or gateway.clock(),
-                             gateway.settings.secret_key)
+    count = anonymise_closed(gateway.sessions, months, gateway.clock(), gateway.settings.secret_key)
     click.echo(f"anonymised {count} citizens whose tickets all closed more than {months} months ago")
 
 
 @main.command()
-def scheduler() -> None:
-    """Run the scheduler (one per deployment): follow-ups, the outbox, polling."""
+@click.option("--now", "now_text", default=None, metavar="ISO-8601",
+              help="the instant the scheduler's clock starts at, then runs on (default: the real time)")
+def scheduler(now_text: str | None) -> None:
+    """Run the scheduler (one per deployment): follow-ups, the outbox, retries, polling."""
     from .scheduler import run_scheduler
 
-    run_scheduler(_gateway())
+    run_scheduler(_gateway(now_text, running=True))
 
 
 @main.command()
@@ -284,31 +293,27 @@ def simulate(text: str, sender: str, url: str) -> None:
 @main.command()
 def classify() -> None:
     """Read JSON lines {"text": ...} on stdin, write one JSON result per line, streaming."""
+    from .domain.city import load_city
     from .understanding import Classifier
+    from .understanding.evaluate import classify_lines
 
-    classifier = Classifier(_settings().city_data or None)
-    for line_no, line in enumerate(sys.stdin, 1):
-        if not line.strip():
-            continue
-        try:
-            text = json.loads(line)["text"]
-            result = classifier.classify(text if isinstance(text, str) else "").as_json()
-        except (ValueError, KeyError, TypeError):
-            result = {"error": f"line {line_no}: expected a JSON object with a text field"}
-        sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
-        sys.stdout.flush()
+    classify_lines(Classifier(load_city(_settings().city_data)), sys.stdin, sys.stdout)
 
 
 @main.command()
-@click.argument("corpus", type=click.Path(exists=True, dir_okay=False))
-def evaluate(corpus: str) -> None:
-    """Score the classifier on a labelled JSON-lines corpus."""
+@click.argument("corpus", nargs=-1, type=click.Path(exists=True, dir_okay=False))
+def evaluate(corpus: tuple[str, ...]) -> None:
+    """Score the classifier on labelled JSON-lines corpora, file by file (one file per writer)."""
+    from .domain.city import load_city
     from .understanding import Classifier
-    from .understanding.evaluate import print_report, score
+    from .understanding.evaluate import print_report, read_corpus, score
 
-    with open(corpus, encoding="utf-8") as fh:
-        rows = [json.loads(line) for line in fh if line.strip()]
-    print_report(score(rows, Classifier(_settings().city_data or None)), sys.stdout)
+    if not corpus:
+        raise click.UsageError("name one or more labelled .jsonl files")
+    classifier = Classifier(load_city(_settings().city_data))
+    for path in corpus:
+        click.echo(f"== {path}")
+        print_report(score(read_corpus(path), classifier), sys.stdout)
 
 
 if __name__ == "__main__":

@@ -13,60 +13,69 @@ import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Callable, Iterator
 
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from providers.base import InboundSms, SendError
-
-from . import lifecycle
-from .models import JobRun
-from .outbound import Sent, send_due
+from .adapters.models import JobRun
+from .bootstrap import Gateway
+from .domain.phones import InvalidPhone
+from .providers.base import Received, SendError
+from .services import followups, intake
+from .services.outbox import Sent
 
 log = logging.getLogger("sms_gateway.scheduler")
 ADVISORY_KEY = 137_137_137  # pg_advisory_lock key of the one scheduler
 
 
-def run_due(gateway, now: datetime | None = None) -> list[Sent]:
-    """Write due follow-ups (expired questions, reminders, overdue notices), then send what is due."""
-    now = now or gateway.clock()
-    fu = gateway.followups
+def run_due(gateway: Gateway, now: datetime) -> list[Sent]:
+    """Write due follow-ups (expired questions, reminders, overdue notices), read again the messages whose
+    reading failed, then send what is due."""
+    ctx = gateway.ctx
     with _sqlite_run_lock(gateway, "run"):
-        with gateway.sessions.begin() as session:
-            lifecycle.expire_questions(session, fu, now)
-            lifecycle.queue_reminders(session, fu, now)
-            lifecycle.queue_overdue_notices(session, fu, now)
-        sent = send_due(gateway.sessions, gateway.providers, fu.policy, now, failover=gateway.failover)
+        followups.write_due(ctx, now)
+        intake.retry_failed(ctx, now)
+        sent = ctx.outbox.send_due(ctx.sessions, now)
     _mark_run(gateway, "run_due", now)
     return sent
 
 
-def poll_inbound(gateway) -> int:
-    """Fetch unread inbound messages from providers without push; the webhook path dedupes with it."""
+def poll_inbound(gateway: Gateway, now: datetime | None = None) -> int:
+    """Fetch unread messages from providers that can be polled; each entry is stored on its own, so one
+    bad entry never costs the rest of its batch. The webhook copy of a polled message is a duplicate."""
+    now = now or gateway.clock()
     count = 0
     for provider in gateway.providers.values():
-        receive = getattr(provider, "receive", None)
-        if receive is None:
+        poll = getattr(provider, "poll", None)
+        if poll is None:
             continue
         try:
-            entries = receive(provider.config.sender)
+            entries = poll()
         except SendError as exc:
             log.warning("polling %s failed: %s", provider.name, exc)
             continue
         for entry in entries:
-            sms = InboundSms(provider=provider.name, message_id=str(entry.get("messageid", "")),
-                             sender=str(entry.get("sender", "")), recipient=str(entry.get("receptor", "")),
-                             text=str(entry.get("message") or ""), raw=dict(entry))
-            if not sms.message_id or not sms.sender:
-                log.warning("%s polled an entry without messageid or sender: skipped", provider.name)
-                continue
-            count += 0 if gateway.take_inbound(sms, reply_inline=False).duplicate else 1
-    _mark_run(gateway, "poll_inbound", gateway.clock())
+            count += _take_polled(gateway, provider, entry, now)
+    _mark_run(gateway, "poll_inbound", now)
     return count
 
 
-def _mark_run(gateway, name: str, now: datetime, error: str | None = None) -> None:
+def _take_polled(gateway: Gateway, provider: Any, entry: Received, now: datetime) -> int:
+    if not entry.message_id or not entry.sender:
+        log.warning("%s polled an entry without message id or sender: skipped", provider.name)
+        return 0
+    try:
+        receipt = intake.receive(gateway.ctx, entry, now, reply_inline=False)
+    except InvalidPhone as exc:
+        log.warning("%s polled an entry from an unusable sender (%s): skipped", provider.name, exc)
+        return 0
+    if receipt.outbound_id is not None:
+        gateway.ctx.outbox.deliver(gateway.sessions, receipt.outbound_id, now)
+    return 0 if receipt.duplicate else 1
+
+
+def _mark_run(gateway: Gateway, name: str, now: datetime, error: str | None = None) -> None:
     """Record the run; two runs at once may both find no row, so the loser of the insert updates."""
     for _attempt in range(2):
         try:
@@ -75,45 +84,45 @@ def _mark_run(gateway, name: str, now: datetime, error: str | None = None) -> No
                 if row is None:
                     session.add(JobRun(name=name, last_run_at=now, last_error=error))
                 else:
-                    row.last_run_at, row.last_error = max(row.last_run_at, now), error
+                    row.last_run_at, row.last_error = now, error
             return
         except IntegrityError:
             continue
 
 
-def run_scheduler(gateway) -> None:
+def run_scheduler(gateway: Gateway) -> None:
     """The long-running scheduler process: waits for the single-scheduler lock, then runs the jobs."""
     from apscheduler.schedulers.blocking import BlockingScheduler
 
     settings = gateway.settings
     with single_scheduler(gateway):
         scheduler = BlockingScheduler(timezone="UTC")
-        scheduler.add_job(_guarded(run_due, gateway), "interval", seconds=settings.scheduler_interval_seconds,
+        scheduler.add_job(_guarded(lambda g: run_due(g, g.clock()), gateway, "run_due"), "interval", seconds=settings.scheduler_interval_seconds,
                           id="run_due", name="run_due", max_instances=1, coalesce=True,
                           next_run_time=datetime.now(timezone.utc))
         if settings.poll_inbound_seconds > 0:
-            scheduler.add_job(_guarded(poll_inbound, gateway), "interval", seconds=settings.poll_inbound_seconds,
+            scheduler.add_job(_guarded(poll_inbound, gateway, "poll_inbound"), "interval", seconds=settings.poll_inbound_seconds,
                               id="poll_inbound", name="poll_inbound", max_instances=1, coalesce=True)
         log.info("scheduler started: due work every %ss", settings.scheduler_interval_seconds)
         scheduler.start()
 
 
-def _guarded(job, gateway):
+def _guarded(job: Callable[[Gateway], object], gateway: Gateway, name: str) -> Callable[[], None]:
     def run() -> None:
         try:
             job(gateway)
         except Exception as exc:  # a bad run must not stop the scheduler; the next run tries again
-            log.exception("%s failed", job.__name__)
+            log.exception("%s failed", name)
             try:
-                _mark_run(gateway, job.__name__, gateway.clock(), f"{type(exc).__name__}: {exc}"[:500])
+                _mark_run(gateway, name, gateway.clock(), f"{type(exc).__name__}: {exc}"[:500])
             except Exception:
-                log.warning("could not record the failure of %s", job.__name__)
-    run.__name__ = job.__name__
+                log.warning("could not record the failure of %s", name)
+    run.__name__ = name
     return run
 
 
 @contextmanager
-def single_scheduler(gateway, poll_seconds: float = 5.0) -> Iterator[None]:
+def single_scheduler(gateway: Gateway, poll_seconds: float = 5.0) -> Iterator[None]:
     engine = gateway.engine
     if engine.dialect.name != "postgresql":
         with _file_lock(_lock_path(gateway, "scheduler")):
@@ -136,7 +145,7 @@ def single_scheduler(gateway, poll_seconds: float = 5.0) -> Iterator[None]:
 
 
 @contextmanager
-def _sqlite_run_lock(gateway, name: str) -> Iterator[None]:
+def _sqlite_run_lock(gateway: Gateway, name: str) -> Iterator[None]:
     if gateway.engine.dialect.name != "sqlite":
         yield
         return
@@ -144,7 +153,7 @@ def _sqlite_run_lock(gateway, name: str) -> Iterator[None]:
         yield
 
 
-def _lock_path(gateway, name: str) -> Path:
+def _lock_path(gateway: Gateway, name: str) -> Path:
     database = gateway.engine.url.database or ""
     if not database or database == ":memory:":
         return Path("/tmp") / f"sms_gateway-{name}.lock"

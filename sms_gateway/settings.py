@@ -9,58 +9,32 @@ from datetime import time
 from pathlib import Path
 from typing import Any, Mapping
 
-OUTBOUND_PROVIDERS = ("console", "twilio", "kavenegar", "melipayamak")
 ENV_PREFIX = "SMS_GATEWAY_"
+DEV_SECRET_KEY = "dev-only-change-me"
 
 
 class SettingsError(ValueError):
     """A configuration value is missing or wrong; the message names the key."""
 
 
-@dataclass(frozen=True)
-class TwilioSettings:
-    account_sid: str = ""
-    auth_token: str = ""
-    from_number: str = ""
-    api_url: str = "https://api.twilio.com"
+def _registry() -> dict[str, type]:
+    from .providers import PROVIDERS
 
-    @property
-    def configured(self) -> bool:
-        return bool(self.account_sid and self.auth_token)
+    return PROVIDERS
 
 
-@dataclass(frozen=True)
-class KavenegarSettings:
-    api_key: str = ""
-    webhook_token: str = ""
-    api_url: str = "https://api.kavenegar.com"
-    sender: str = "10007000137"
-
-    @property
-    def configured(self) -> bool:
-        return bool(self.api_key and self.webhook_token)
-
-
-@dataclass(frozen=True)
-class MelipayamakSettings:
-    api_key: str = ""
-    webhook_token: str = ""
-    api_url: str = "https://console.melipayamak.com"
-    sender: str = "10007000137"
-
-    @property
-    def configured(self) -> bool:
-        return bool(self.api_key and self.webhook_token)
+def _default_sections() -> dict[str, Any]:
+    return {name: cls.settings_class() for name, cls in _registry().items()}
 
 
 @dataclass(frozen=True)
 class Settings:
     database_url: str = "sqlite:///instance/sms_gateway.sqlite3"
-    secret_key: str = "dev-only-change-me"
-    provider: str = "console"
+    secret_key: str = DEV_SECRET_KEY
+    provider: str = "console"           # the SMS provider answers and follow-ups go out through
     public_url: str = ""
-    short_code: str = "10007000137"
-    city_data: str = ""
+    line: str = ""                      # the SMS line; empty: the city's line from its city data
+    city_data: str = "kashan"           # a bundled city by name (kashan, isfahan), any other value a file path
     timezone: str = "Asia/Tehran"
     max_text_chars: int = 1600
     max_body_bytes: int = 64 * 1024
@@ -76,21 +50,30 @@ class Settings:
     verdict_object: str = "33"
     max_send_attempts: int = 6
     scheduler_interval_seconds: int = 30
-    poll_inbound_seconds: int = 0       # > 0: poll providers without push (Kavenegar receive.json)
+    poll_inbound_seconds: int = 0       # > 0: poll providers that can be polled (Kavenegar receive.json)
     proxy_hops: int = 0                 # reverse proxies in front that set X-Forwarded-For (trusted)
     retention_months: int = 24          # anonymise numbers of citizens whose tickets all closed before
     claim_lease_seconds: int = 600      # a message left `sending` this long by a dead sender is sent again
-    fallback_provider: str = ""         # outbound provider to use while the main one keeps failing
+    fallback_provider: str = ""         # SMS provider to use while the main one keeps failing
     fallback_after: int = 3             # consecutive failures of the main provider before falling back
-    twilio: TwilioSettings = field(default_factory=TwilioSettings)
-    kavenegar: KavenegarSettings = field(default_factory=KavenegarSettings)
-    melipayamak: MelipayamakSettings = field(default_factory=MelipayamakSettings)
+    emergency_sla_hours: int = 4        # an emergency ticket is due within hours, whatever its category
+    providers: Mapping[str, Any] = field(default_factory=_default_sections)  # one section per provider
 
     def replace(self, **changes: Any) -> "Settings":
         return dataclasses.replace(self, **changes)
 
+    def section(self, name: str) -> Any:
+        """A provider's settings section, [kavenegar] and the like."""
+        return self.providers[name]
 
-_SECTIONS = {"twilio": TwilioSettings, "kavenegar": KavenegarSettings, "melipayamak": MelipayamakSettings}
+    def with_section(self, name: str, **changes: Any) -> "Settings":
+        return self.replace(providers={**self.providers, name: dataclasses.replace(self.providers[name], **changes)})
+
+    def __getattr__(self, name: str) -> Any:  # settings.kavenegar reads like a field
+        sections = self.__dict__.get("providers") or {}
+        if name in sections:
+            return sections[name]
+        raise AttributeError(name)
 
 
 def load_settings(environ: Mapping[str, str] | None = None, path: str | Path | None = None) -> Settings:
@@ -115,29 +98,33 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 def _overlay_env(raw: dict[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
     merged = {k: (dict(v) if isinstance(v, dict) else v) for k, v in raw.items()}
+    sections = _default_sections()
     for f in dataclasses.fields(Settings):
-        if f.name in _SECTIONS:
-            section = merged.setdefault(f.name, {})
-            for sub in dataclasses.fields(_SECTIONS[f.name]):
-                key = f"{ENV_PREFIX}{f.name.upper()}_{sub.name.upper()}"
-                if key in environ:
-                    section[sub.name] = environ[key]
-        elif (key := ENV_PREFIX + f.name.upper()) in environ:
+        if f.name == "providers":
+            continue
+        if (key := ENV_PREFIX + f.name.upper()) in environ:
             merged[f.name] = environ[key]
+    for name, section in sections.items():
+        for sub in dataclasses.fields(section):
+            key = f"{ENV_PREFIX}{name.upper()}_{sub.name.upper()}"
+            if key in environ:
+                merged.setdefault(name, {})
+                if isinstance(merged[name], dict):
+                    merged[name][sub.name] = environ[key]
     return merged
 
 
 def settings_from_mapping(raw: Mapping[str, Any]) -> Settings:
     """Build and validate settings from a plain mapping (the parsed TOML)."""
     values: dict[str, Any] = {}
-    for f in dataclasses.fields(Settings):
-        if f.name not in raw:
-            continue
-        if f.name in _SECTIONS:
-            values[f.name] = _section(f.name, raw[f.name])
-        else:
-            values[f.name] = _coerce(f.name, raw[f.name], type(getattr(Settings(), f.name)))
-    unknown = set(raw) - {f.name for f in dataclasses.fields(Settings)}
+    defaults = Settings()
+    fields = {f.name for f in dataclasses.fields(Settings)} - {"providers"}
+    sections = _default_sections()
+    for name in fields & set(raw):
+        values[name] = _coerce(name, raw[name], type(getattr(defaults, name)))
+    values["providers"] = {name: _section(name, raw[name], sections[name]) if name in raw else sections[name]
+                           for name in sections}
+    unknown = set(raw) - fields - set(sections)
     if unknown:
         raise SettingsError(f"unknown configuration key(s): {', '.join(sorted(unknown))}")
     settings = Settings(**values)
@@ -145,15 +132,14 @@ def settings_from_mapping(raw: Mapping[str, Any]) -> Settings:
     return settings
 
 
-def _section(name: str, raw: Any) -> Any:
-    cls = _SECTIONS[name]
+def _section(name: str, raw: Any, default: Any) -> Any:
     if not isinstance(raw, Mapping):
         raise SettingsError(f"[{name}] must be a table")
-    known = {f.name for f in dataclasses.fields(cls)}
+    known = {f.name for f in dataclasses.fields(default)}
     unknown = set(raw) - known
     if unknown:
         raise SettingsError(f"unknown key(s) in [{name}]: {', '.join(sorted(unknown))}")
-    return cls(**{k: _coerce(f"{name}.{k}", v, str) for k, v in raw.items()})
+    return dataclasses.replace(default, **{k: _coerce(f"{name}.{k}", v, str) for k, v in raw.items()})
 
 
 def _coerce(key: str, value: Any, kind: type) -> Any:
@@ -173,24 +159,24 @@ def _coerce(key: str, value: Any, kind: type) -> Any:
 
 
 def _validate(s: Settings) -> None:
-    if s.provider not in OUTBOUND_PROVIDERS:
-        raise SettingsError(f"provider must be one of {', '.join(OUTBOUND_PROVIDERS)}, got {s.provider!r}")
+    registry = _registry()
+    sms = [name for name, cls in registry.items() if cls.channel == "sms"]
+    if s.provider not in sms:
+        raise SettingsError(f"provider must be one of {', '.join(sms)}, got {s.provider!r}")
     if not s.database_url:
         raise SettingsError("database_url is required")
     if not s.secret_key:
         raise SettingsError("secret_key is required")
     if s.public_url and not s.public_url.startswith(("http://", "https://")):
         raise SettingsError(f"public_url must start with http:// or https://, got {s.public_url!r}")
-    if s.provider != "console":
-        section = getattr(s, s.provider)
+    for name in {s.provider, s.fallback_provider} - {"", "console"}:
+        section = s.section(name)
         if not section.configured:
-            missing = [k for k in ("account_sid", "auth_token", "api_key", "webhook_token")
-                       if hasattr(section, k) and not getattr(section, k)]
-            raise SettingsError(
-                f"provider is {s.provider!r} but {', '.join(f'{s.provider}.{k}' for k in missing)} "
-                "is not set")
-        if s.secret_key == Settings().secret_key:
-            raise SettingsError("secret_key must be set to a secret value when a real provider is used")
+            missing = [k for k in section.required if not getattr(section, k)]
+            raise SettingsError(f"provider {name!r} is used but {', '.join(f'{name}.{k}' for k in missing)} "
+                                "is not set")
+    if s.provider != "console" and s.secret_key == DEV_SECRET_KEY:
+        raise SettingsError("secret_key must be set to a secret value when a real provider is used")
     if s.max_text_chars < 1:
         raise SettingsError("max_text_chars must be positive")
     try:
@@ -203,16 +189,19 @@ def _validate(s: Settings) -> None:
             raise SettingsError(f"{key} must be digits other than 11 and 12 (opt-out, opt-in), got {value!r}")
     if s.verdict_accept == s.verdict_object:
         raise SettingsError("verdict_accept and verdict_object must differ")
-    if s.fallback_provider and (s.fallback_provider not in OUTBOUND_PROVIDERS or s.fallback_provider == s.provider):
-        raise SettingsError(f"fallback_provider must be another of {', '.join(OUTBOUND_PROVIDERS)}, "
-                            f"got {s.fallback_provider!r}")
-    if s.fallback_provider and s.fallback_provider != "console" and not getattr(s, s.fallback_provider).configured:
-        raise SettingsError(f"fallback_provider is {s.fallback_provider!r} but its [{s.fallback_provider}] "
-                            "secrets are not set")
+    if s.fallback_provider and (s.fallback_provider not in sms or s.fallback_provider == s.provider):
+        raise SettingsError(f"fallback_provider must be another of {', '.join(sms)}, got {s.fallback_provider!r}")
     for key in ("reminder_days", "clarify_hours", "duplicate_days", "max_tickets_per_day", "max_send_attempts",
-                "scheduler_interval_seconds", "retention_months", "claim_lease_seconds", "fallback_after"):
+                "scheduler_interval_seconds", "retention_months", "claim_lease_seconds", "fallback_after",
+                "emergency_sla_hours"):
         if getattr(s, key) < 1:
             raise SettingsError(f"{key} must be at least 1")
+    try:
+        from .domain.city import load_city
+
+        load_city(s.city_data)
+    except ValueError as exc:
+        raise SettingsError(f"city_data: {exc}") from None
 
 
 def parse_quiet_hours(value: str) -> tuple[time, time]:

@@ -8,11 +8,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import create_engine, text
 
-from sms_gateway import create_app
-from sms_gateway.db import make_engine
-from sms_gateway.migrate import upgrade
-from sms_gateway.models import Base
-from sms_gateway.settings import Settings, TwilioSettings, KavenegarSettings, MelipayamakSettings
+from sms_gateway.adapters.db import make_engine
+from sms_gateway.adapters.migrate import upgrade
+from sms_gateway.adapters.models import Base
+from sms_gateway.settings import Settings
+from sms_gateway.web import create_app
 
 DATABASES = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 TWILIO_TOKEN = "test-auth-token-0123456789abcdef"
@@ -64,16 +64,17 @@ def database_url(request, tmp_path_factory):
     admin.dispose()
 
 
+KAVE_TOKEN = "kave-token-0123456789abcdef"
+MELI_TOKEN = "meli-token-0123456789abcdef"
+
+
 @pytest.fixture
 def settings(database_url) -> Settings:
-    return Settings(
-        database_url=database_url, secret_key="test-secret", provider="console", public_url=PUBLIC_URL,
-        twilio=TwilioSettings(account_sid="AC" + "0" * 32, auth_token=TWILIO_TOKEN, from_number="+15005550006"),
-        kavenegar=KavenegarSettings(api_key="kave-key-SECRET", webhook_token="kave-token-123",
-                                    api_url="http://127.0.0.1:9"),
-        melipayamak=MelipayamakSettings(api_key="meli-key-SECRET", webhook_token="meli-token-456",
-                                        api_url="http://127.0.0.1:9"),
-    )
+    return Settings(database_url=database_url, secret_key="test-secret", provider="console", public_url=PUBLIC_URL) \
+        .with_section("twilio", account_sid="AC" + "0" * 32, auth_token=TWILIO_TOKEN, from_number="+15005550006") \
+        .with_section("kavenegar", api_key="kave-key-SECRET", webhook_token=KAVE_TOKEN, api_url="http://127.0.0.1:9") \
+        .with_section("melipayamak", api_key="meli-key-SECRET", webhook_token=MELI_TOKEN,
+                      api_url="http://127.0.0.1:9")
 
 
 @pytest.fixture

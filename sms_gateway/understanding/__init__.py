@@ -1,5 +1,4 @@
-"""Reading a citizen's SMS: what they want, what kind of problem, where."""
-from .model import Understanding
+"""Reading a citizen's message: what they want, what kind of problem, where."""
 from .classifier import Classifier
 
-__all__ = ["Understanding", "Classifier"]
+__all__ = ["Classifier"]

@@ -2,13 +2,11 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
-
 from rapidfuzz import fuzz, process
 
-from .citydata import CityData, load_city, load_intent_lexicon
-from .lexicon import Match, PhraseIndex, longest_first
-from .model import Understanding
+from ..domain.city import CityData, load_city
+from ..domain.understanding import Understanding
+from .lexicon import Match, PhraseIndex, load_category_lexicon, load_intent_lexicon, longest_first
 from .normalize import normalize, to_latin_digits
 
 _CODE = re.compile(r"(?<![\d])(\d(?:[\d]|[-\s](?=\d)){5,12}\d)(?![\d])")
@@ -25,16 +23,17 @@ WEIGHTS = {"strong": 3.0, "medium": 1.5, "weak": 0.5}
 class Classifier:
     """Built once from city data; classify() is pure and thread-safe."""
 
-    def __init__(self, city_file: str | Path | None = None):
-        self.city: CityData = load_city(city_file) if city_file else load_city()
+    def __init__(self, city: CityData | None = None):
+        self.city: CityData = city or load_city()
         lex = load_intent_lexicon()
+        phrasings = load_category_lexicon()
         self.index = PhraseIndex()
         for place in self.city.places:
             self.index.add_all((place.name,) + place.variants, "place", place)
         self.index.add_all(self.city.outside, "outside", None)
         for cat in self.city.categories:
             for strength, weight in WEIGHTS.items():
-                self.index.add_all(getattr(cat, strength), "category", cat.code, weight)
+                self.index.add_all(phrasings.get(cat.code, {}).get(strength, ()), "category", cat.code, weight)
         for name in ("opt_out", "opt_out_topic", "status_words", "status_phrases", "identity"):
             self.index.add_all(lex[name], name, None)
         for service, phrases in lex["emergency"].items():
@@ -113,9 +112,9 @@ class Classifier:
 
     def _plausible(self, tokens: list[str], m: Match) -> bool:
         """A word like «انقلاب» or «بازار» is a place only as written, after a cue that fits its kind."""
-        if not (m.end - m.start == 1 and m.phrase in self._ambiguous):
+        if m.phrase not in self._ambiguous:
             return True
-        if tokens[m.start] != m.phrase or m.start == 0:
+        if " ".join(tokens[m.start:m.end]) != m.phrase or m.start == 0:
             return False
         before = m.start - 1
         if tokens[before] in ("ها", "های", "ی") and before > 0:  # «کوچه های بازار»

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Iterable, TextIO
+from typing import Any, Iterable, TextIO
 
 from .classifier import Classifier
 
@@ -56,3 +56,25 @@ def print_report(s: Scores, out: TextIO) -> None:
     out.write(f"\nmisses ({len(s.misses)}):\n")
     for m in s.misses:
         out.write(json.dumps(m, ensure_ascii=False) + "\n")
+
+
+def read_corpus(path: str) -> list[dict[str, Any]]:
+    with open(path, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def classify_lines(classifier: Classifier, lines: Iterable[str], out: TextIO, max_chars: int = 1600,
+                   max_line: int = 65536) -> None:
+    """JSON lines {"text": …} in, one JSON answer per line out, flushed as it goes; never raises on a line."""
+    for line_no, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            if len(line) > max_line:
+                raise ValueError("line too long")
+            text = json.loads(line)["text"]
+            result = classifier.classify(text[:max_chars] if isinstance(text, str) else "").as_json()
+        except (ValueError, KeyError, TypeError, RecursionError):
+            result = {"error": f"line {line_no}: expected a JSON object with a text field"}
+        out.write(json.dumps(result, ensure_ascii=False) + "\n")
+        out.flush()

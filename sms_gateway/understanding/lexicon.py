@@ -1,10 +1,28 @@
 """Phrase matching over normalised tokens, forgiving Persian suffixes and joined or split words."""
 from __future__ import annotations
 
+import tomllib
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, Iterable, NamedTuple
 
 from .normalize import normalize
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+
+
+@lru_cache(maxsize=1)
+def load_intent_lexicon() -> dict:
+    """How citizens say what they want beyond naming a problem (data/intents.toml)."""
+    with (DATA_DIR / "intents.toml").open("rb") as fh:
+        return tomllib.load(fh)
+
+
+@lru_cache(maxsize=1)
+def load_category_lexicon() -> dict:
+    """How citizens name or describe each kind of problem, by category code (data/lexicon.toml)."""
+    with (DATA_DIR / "lexicon.toml").open("rb") as fh:
+        return tomllib.load(fh)
 
 # Colloquial and written suffixes a citizen glues to a word: plurals, possessives, «است», «را».
 SUFFIXES = sorted({

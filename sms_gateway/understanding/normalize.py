@@ -8,6 +8,10 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from ..domain.text import to_latin_digits
+
+__all__ = ["normalize", "to_latin_digits"]
+
 _TABLE: dict[int, str | None] = {}
 
 
@@ -52,8 +56,3 @@ def normalize(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
-_DIGITS_ONLY = {k: v for k, v in _TABLE.items() if v is not None and v.isdigit()}
-
-
-def to_latin_digits(text: str) -> str:
-    return text.translate(_DIGITS_ONLY)

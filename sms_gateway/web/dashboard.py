@@ -8,9 +8,13 @@ from flask import (Blueprint, Response, abort, current_app, flash, redirect, ren
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
 from werkzeug.exceptions import NotFound
 
-from .. import desk, reports, staff
-from ..canned import CannedError, delete_canned, list_canned, save_canned
-from ..lifecycle import TicketNotFound
+from ..bootstrap import Gateway
+from ..domain.staff import Viewer
+from ..services import queue as queue_service
+from ..services import reports, staff, tickets as ticket_actions
+from ..services.canned import CannedError, delete_canned, list_canned, save_canned
+from ..services.ticket_view import ticket_view
+from ..services.tickets import Refused, TicketNotFound
 
 bp = Blueprint("dashboard", __name__)
 login_manager = LoginManager()
@@ -22,13 +26,14 @@ login_manager.session_protection = "strong"
 class StaffSession(UserMixin):
     """Flask-Login's user: a thin wrapper around the Viewer the services use."""
 
-    def __init__(self, viewer: staff.Viewer):
+    def __init__(self, viewer: Viewer):
         self.viewer = viewer
         self.id = str(viewer.id)
 
 
-def _gateway():
-    return current_app.extensions["sms_gateway"]
+def _gateway() -> Gateway:
+    gateway: Gateway = current_app.extensions["sms_gateway"]
+    return gateway
 
 
 @login_manager.user_loader
@@ -37,7 +42,7 @@ def _load(user_id: str):
     return StaffSession(viewer) if viewer else None
 
 
-def _viewer() -> staff.Viewer:
+def _viewer() -> Viewer:
     return current_user.viewer
 
 
@@ -77,9 +82,9 @@ def logout():
     return redirect(url_for("dashboard.login"))
 
 
-def _filters() -> desk.QueueFilters:
+def _filters() -> queue_service.QueueFilters:
     a = request.args
-    return desk.QueueFilters(
+    return queue_service.QueueFilters(
         status=a.get("status", ""), category=a.get("category", ""), region=a.get("region", ""),
         neighbourhood=a.get("neighbourhood", ""), overdue=a.get("overdue") == "1",
         objections=a.get("objections") == "1", incomplete=a.get("incomplete") == "1", q=a.get("q", "")[:40])
@@ -90,7 +95,7 @@ def _filters() -> desk.QueueFilters:
 def tickets():
     f = _filters()
     gateway = _gateway()
-    page = desk.queue(gateway.sessions, _viewer(), f, gateway.clock(), request.args.get("after", ""))
+    page = queue_service.queue(gateway.ctx, _viewer(), f, gateway.clock(), request.args.get("after", ""))
     return render_template("dashboard/queue.html", page=page, filters=f, viewer=_viewer())
 
 
@@ -106,7 +111,7 @@ def tickets_csv():
     writer.writerow(["code", "status", "category", "neighbourhood", "region", "opened_at", "expected_at", "phone"])
     cursor = ""
     while True:
-        page = desk.queue(gateway.sessions, _viewer(), f, gateway.clock(), cursor, page_size=1000)
+        page = queue_service.queue(gateway.ctx, _viewer(), f, gateway.clock(), cursor, page_size=1000)
         for r in page.rows:
             writer.writerow([r["code"], r["status"], r["category"] or "", r["neighbourhood"] or "",
                              r["region"] or "", r["opened_at"].isoformat(),
@@ -124,8 +129,8 @@ def _ticket_not_found(_exc):
     return current_app.handle_http_exception(NotFound())
 
 
-@bp.errorhandler(desk.DeskError)
-def _refused(exc: desk.DeskError):
+@bp.errorhandler(Refused)
+def _refused(exc: Refused):
     """An action staff may not do as asked: say why on the ticket's page."""
     flash(str(exc), "error")
     return _back(request.view_args["code"])
@@ -137,7 +142,7 @@ def _back(code: str):
 
 def _render_ticket(code: str, reveal: bool = False):
     gateway = _gateway()
-    detail = desk.thread(gateway.sessions, _viewer(), code, gateway.clock(), reveal=reveal)
+    detail = ticket_view(gateway.ctx, _viewer(), code, gateway.clock(), reveal=reveal)
     return render_template("dashboard/ticket.html", t=detail, canned=list_canned(gateway.sessions),
                            viewer=_viewer())
 
@@ -152,8 +157,8 @@ def ticket(code: str):
 @login_required
 def ticket_reply(code: str):
     gateway = _gateway()
-    outbound_id = desk.reply(gateway.sessions, _viewer(), code, request.form.get("body", ""), gateway.followups)
-    status = gateway.send_now(outbound_id)
+    outbound_id = ticket_actions.reply(gateway.ctx, _viewer(), code, request.form.get("body", ""), gateway.clock())
+    status = gateway.ctx.outbox.deliver(gateway.sessions, outbound_id, gateway.clock())
     flash("پاسخ ارسال شد." if status == "sent" else "پاسخ در صف ارسال است.", "ok")
     return _back(code)
 
@@ -162,8 +167,8 @@ def ticket_reply(code: str):
 @login_required
 def ticket_status(code: str):
     gateway = _gateway()
-    desk.change_status(gateway.sessions, _viewer(), code, request.form.get("status", ""),
-                       request.form.get("note", ""), gateway.followups)
+    ticket_actions.change_status(gateway.ctx, _viewer(), code, request.form.get("status", ""),
+                                 request.form.get("note", ""), gateway.clock())
     flash("وضعیت تغییر کرد.", "ok")
     return _back(code)
 
@@ -172,8 +177,8 @@ def ticket_status(code: str):
 @login_required
 def ticket_correct(code: str):
     gateway = _gateway()
-    changed = desk.correct(gateway.sessions, _viewer(), code, request.form.get("category", ""),
-                           request.form.get("neighbourhood", ""), gateway.followups)
+    changed = ticket_actions.correct(gateway.ctx, _viewer(), code, request.form.get("category", ""),
+                                     request.form.get("neighbourhood", ""), gateway.clock())
     flash("اصلاح ثبت شد." if changed else "چیزی تغییر نکرد.", "ok")
     return _back(code)
 
@@ -181,14 +186,17 @@ def ticket_correct(code: str):
 @bp.post("/tickets/<code>/reveal")
 @login_required
 def ticket_reveal(code: str):
-    desk.reveal_phone(_gateway().sessions, _viewer(), code, _gateway().clock())
+    ticket_actions.reveal_phone(_gateway().ctx, _viewer(), code, _gateway().clock())
     return _render_ticket(code, reveal=True)
 
 
-def _period():
+def _today(gateway: Gateway):  # type: ignore[no-untyped-def]
+    return gateway.clock().astimezone(ZoneInfo(gateway.settings.timezone)).date()
+
+
+def _period():  # type: ignore[no-untyped-def]
     gateway = _gateway()
-    today = gateway.clock().astimezone(ZoneInfo(gateway.settings.timezone)).date()
-    return reports.period(request.args.get("from", ""), request.args.get("to", ""), today,
+    return reports.period(request.args.get("from", ""), request.args.get("to", ""), _today(gateway),
                           gateway.settings.timezone)
 
 
@@ -200,13 +208,13 @@ def reports_page():
         p = _period()
     except reports.ReportError as exc:
         flash(str(exc), "error")
-        p = reports.period("", "", gateway.clock().date(), gateway.settings.timezone)
+        p = reports.period("", "", _today(gateway), gateway.settings.timezone)
     viewer, sessions = _viewer(), gateway.sessions
     return render_template(
         "dashboard/reports.html", period=p, viewer=viewer,
-        regions=reports.region_table(sessions, viewer, p, gateway.followups.city),
+        regions=reports.region_table(sessions, viewer, p, gateway.city),
         categories=reports.by_category(sessions, viewer, p),
-        quiet=reports.quiet_neighbourhoods(sessions, viewer, p, gateway.followups.city),
+        quiet=reports.quiet_neighbourhoods(sessions, viewer, p, gateway.city),
         figures=reports.service_figures(sessions, viewer, p))
 
 
@@ -217,7 +225,7 @@ def reports_csv():
         p = _period()
     except reports.ReportError as exc:
         abort(400, str(exc))
-    rows = reports.region_table(_gateway().sessions, _viewer(), p, _gateway().followups.city)
+    rows = reports.region_table(_gateway().sessions, _viewer(), p, _gateway().city)
     return Response(reports.region_table_csv(rows), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=report-by-region.csv"})
 
@@ -274,4 +282,4 @@ def canned_page():
 @login_required
 def city_page():
     _admin_only()
-    return render_template("dashboard/city.html", city=_gateway().followups.city, viewer=_viewer())
+    return render_template("dashboard/city.html", city=_gateway().city, viewer=_viewer())

@@ -4,10 +4,10 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify, render_template, request
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from providers.base import WebhookRejected
+from ..providers.base import WebhookRejected
 
 log = logging.getLogger("sms_gateway.web")
 
@@ -18,9 +18,10 @@ def init_app(app: Flask) -> None:
         log.warning("webhook rejected (%s): %s", exc.status, exc.reason)
         return jsonify(error=exc.reason), exc.status
 
-    @app.errorhandler(OperationalError)
     @app.errorhandler(DBAPIError)
-    def database_down(exc):
+    def database_error(exc: DBAPIError):
+        if not isinstance(exc, (OperationalError, InterfaceError)) and not exc.connection_invalidated:
+            return unexpected(exc)  # a data error is a fault of ours, never reported as an outage
         log.error("database unavailable: %s", type(exc.orig).__name__ if exc.orig else exc)
         if _wants_json():
             return jsonify(error="database unavailable, try again"), 503, {"Retry-After": "5"}

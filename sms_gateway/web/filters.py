@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 from persiantools.jdatetime import JalaliDateTime
 
-from .. import domain
-from ..messages import persian_digits
+from ..domain.text import persian_digits
+from ..domain.tickets import STAFF_LABELS
 
 ACTION_LABELS = {
     "opened": "ثبت درخواست", "status": "تغییر وضعیت", "reply": "پاسخ کارشناس", "corrected": "اصلاح",
@@ -20,7 +20,7 @@ OUTBOUND_STATUS = {"queued": "در صف", "sending": "در حال ارسال", "
 VERDICTS = {"asked": "پرسیده شد", "accepted": "راضی", "objected": "معترض"}
 
 
-def init_filters(app, timezone: str, city) -> None:
+def init_filters(app, timezone: str, city) -> None:  # type: ignore[no-untyped-def]
     zone = ZoneInfo(timezone)
     categories = {c.code: c.label for c in city.categories}
 
@@ -30,7 +30,7 @@ def init_filters(app, timezone: str, city) -> None:
         local = JalaliDateTime(moment.astimezone(zone).replace(tzinfo=None))
         return persian_digits(local.strftime("%Y/%m/%d %H:%M" if with_time else "%Y/%m/%d"))
 
-    words = {**domain.STATUS_LABELS, **categories, "category": "دسته", "neighbourhood": "محله",
+    words = {**STAFF_LABELS, **categories, "category": "دسته", "neighbourhood": "محله",
              "accepted": "راضی", "objected": "معترض", "place": "محل", "both": "مشکل و محل"}
     codes = re.compile(r"\b(" + "|".join(sorted(map(re.escape, words), key=len, reverse=True)) + r")\b")
 
@@ -43,13 +43,14 @@ def init_filters(app, timezone: str, city) -> None:
         fa=lambda value: persian_digits(str(value)) if value is not None else "—",
         jalali=jalali,
         jalali_date=lambda m: jalali(m, with_time=False),
-        status_label=lambda s: domain.STATUS_LABELS.get(s, s),
+        status_label=lambda s: STAFF_LABELS.get(s, s),
         category_label=lambda c: categories.get(c, "نامشخص") if c else "نامشخص",
-        region_label=lambda r: "نامشخص" if r is None else ("جمع" if r == "total" else persian_digits(f"منطقه {r}")),
+        region_label=lambda r: "نامشخص" if r is None else ("جمع" if r == "total" else
+                                                           city.region_name(r) or persian_digits(f"منطقه {r}")),
         action_label=lambda a: ACTION_LABELS.get(a, a),
         outbound_label=lambda s: OUTBOUND_STATUS.get(s, s),
         actor_label=lambda a: {"citizen": "شهروند", "system": "سامانه", "cli": "خط فرمان"}.get(a, a),
         verdict_label=lambda v: VERDICTS.get(v, "—") if v else "—",
     )
-    app.jinja_env.globals.update(STATUS_LABELS=domain.STATUS_LABELS, CATEGORIES=categories,
+    app.jinja_env.globals.update(STATUS_LABELS=STAFF_LABELS, CATEGORIES=categories, CITY=city,
                                  PLACES=[p.name for p in city.places])

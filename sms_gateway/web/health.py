@@ -5,8 +5,9 @@ from flask import Blueprint, Response, current_app, jsonify
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..intake import CLASSIFY_TIME
-from ..models import InboundMessage, JobRun, OutboundMessage, Ticket
+from ..adapters.models import InboundMessage, JobRun, OutboundMessage, Ticket
+from ..domain.values import OutboxStatus
+from ..services.intake import CLASSIFY_TIME
 
 bp = Blueprint("health", __name__)
 
@@ -25,7 +26,7 @@ def healthz():
                    scheduler_age_seconds=round(age) if age is not None else None)
 
 
-OUTBOUND_STATUSES = ("queued", "sending", "sent", "delivered", "failed", "suppressed", "superseded")
+OUTBOUND_STATUSES = tuple(OutboxStatus)
 
 
 @bp.get("/metrics")
@@ -39,7 +40,7 @@ def metrics():
         outbound = dict(session.execute(select(OutboundMessage.status, func.count(OutboundMessage.id))
                                         .group_by(OutboundMessage.status)).all())
         oldest_due = session.scalar(select(func.min(OutboundMessage.due_at)).where(
-            OutboundMessage.status == "queued", OutboundMessage.due_at <= now))
+            OutboundMessage.status == OutboxStatus.QUEUED, OutboundMessage.due_at <= now))
         tickets = dict(session.execute(select(Ticket.status, func.count(Ticket.id)).group_by(Ticket.status)).all())
         last_run = session.scalar(select(JobRun.last_run_at).where(JobRun.name == "run_due"))
     lines = [

@@ -1,81 +1,52 @@
-"""Provider webhooks: parse the request, call intake, render the provider's answer."""
+"""Provider webhooks, one route per declared route of every configured provider: parse the request,
+hand the message to intake, render the provider's answer."""
 from __future__ import annotations
 
+from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, request
+from flask import Blueprint, Response, current_app, request
 
-from providers.base import WebhookRejected, WebhookRequest
-
-from ..outbound import record_delivery
-from ..phone import InvalidPhone
-
-bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
-
-
-def _gateway():
-    return current_app.extensions["sms_gateway"]
+from ..bootstrap import Gateway
+from ..domain.phones import InvalidPhone
+from ..providers.base import Route, WebhookRejected, WebhookRequest
+from ..services import intake
+from ..services.outbox import record_delivery
 
 
-def _provider(name: str):
-    provider = _gateway().webhook_providers.get(name)
-    if provider is None:
-        abort(404)
-    return provider
+def blueprint(gateway: Gateway) -> Blueprint:
+    bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
+    for name, provider in gateway.providers.items():
+        for route in provider.routes:
+            path = f"/{name}/<token>/{route.path}" if provider.token_in_path else f"/{name}/{route.path}"
+            bp.add_url_rule(path, f"{name}_{route.kind}", _view(name, route), methods=list(route.methods))
+    return bp
 
 
-def _webhook_request(token: str = "") -> WebhookRequest:
-    return WebhookRequest(method=request.method, url=request.url, args=request.args, form=request.form,
-                          headers=request.headers, body=request.get_data(cache=True), token=token)
+def _view(name: str, route: Route):  # type: ignore[no-untyped-def]
+    def view(token: str = "") -> Response:
+        gateway: Gateway = current_app.extensions["sms_gateway"]
+        provider = gateway.providers[name]
+        webhook_request = WebhookRequest(method=request.method, url=request.url, args=request.args,
+                                         form=request.form, headers=request.headers,
+                                         body=request.get_data(cache=True), token=token)
+        provider.verify(webhook_request)
+        if route.kind == "delivery":
+            known = record_delivery(gateway.sessions, provider.parse_delivery(webhook_request))
+            return Response("OK" if known else "unknown message", status=200 if known else 404)
+        return _inbound(gateway, provider, webhook_request)
+
+    view.__name__ = f"{name}_{route.kind}"
+    return view
 
 
-def _inbound(name: str, token: str = "") -> Response:
-    gateway = _gateway()
-    provider = _provider(name)
-    webhook_request = _webhook_request(token)
-    provider.verify(webhook_request)
-    sms = provider.parse_inbound(webhook_request)
-    inline = provider.replies_inline()
+def _inbound(gateway: Gateway, provider: Any, webhook_request: WebhookRequest) -> Response:
+    message = provider.parse_inbound(webhook_request)
+    inline = provider.replies_inline
     try:
-        result = gateway.take_inbound(sms, inline)
+        receipt = intake.receive(gateway.ctx, message, gateway.clock(), reply_inline=inline)
     except InvalidPhone as exc:
         raise WebhookRejected(400, str(exc)) from None
-    answer = provider.answer_inbound(result.reply if inline else None)
-    return Response(answer.body, content_type=answer.content_type)
-
-
-@bp.post("/console/sms")
-def console_sms():
-    return _inbound("console")
-
-
-@bp.post("/twilio/sms")
-def twilio_sms():
-    return _inbound("twilio")
-
-
-@bp.route("/kavenegar/<token>/sms", methods=["GET", "POST"])
-def kavenegar_sms(token: str):
-    return _inbound("kavenegar", token)
-
-
-@bp.route("/melipayamak/<token>/sms", methods=["GET", "POST"])
-def melipayamak_sms(token: str):
-    return _inbound("melipayamak", token)
-
-
-@bp.post("/twilio/status")
-def twilio_status():
-    provider = _provider("twilio")
-    webhook_request = _webhook_request()
-    provider.verify(webhook_request)
-    record_delivery(_gateway().sessions, provider.parse_delivery(webhook_request))
-    return Response("", status=204)
-
-
-@bp.route("/kavenegar/<token>/status", methods=["GET", "POST"])
-def kavenegar_status(token: str):
-    provider = _provider("kavenegar")
-    webhook_request = _webhook_request(token)
-    provider.verify(webhook_request)
-    known = record_delivery(_gateway().sessions, provider.parse_delivery(webhook_request))
-    return Response("OK" if known else "unknown message", status=200 if known else 404)
+    if receipt.outbound_id is not None:
+        gateway.ctx.outbox.deliver(gateway.sessions, receipt.outbound_id, gateway.clock())
+    answer = provider.answer_inbound(receipt.reply if inline else None)
+    return Response(answer.body, status=answer.status, content_type=answer.content_type)

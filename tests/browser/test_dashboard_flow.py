@@ -13,8 +13,8 @@ import requests
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from sms_gateway.models import OutboundMessage, Ticket
-from sms_gateway.staff import create_staff
+from sms_gateway.adapters.models import OutboundMessage, Ticket
+from sms_gateway.services.staff import create_staff
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
@@ -96,7 +96,7 @@ def test_staff_flow_from_webhook_to_report(live_server, browser, gateway):
     assert page.locator(".msg.out .bubble", has_text="گروه خدمات شهری").count() == 1
     with gateway.sessions() as s:
         sent = s.scalar(select(OutboundMessage).where(OutboundMessage.kind == "staff_reply"))
-        assert sent.text == answer and sent.to_phone == "+989121234567" and sent.segments == 2
+        assert sent.text == answer and sent.to_address == "+989121234567" and sent.segments == 2
 
     page.select_option("select[name=status]", "referred")
     page.fill("textarea[name=note]", "به واحد خدمات شهری منطقه ۵")

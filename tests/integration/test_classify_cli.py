@@ -16,7 +16,8 @@ def test_classify_streams_one_line_per_input_in_order():
     assert [o.get("intent") for o in out] == ["report", "opt_out", None, "status_query"]
     assert out[0]["neighbourhood"] == "فین" and out[0]["region"] == 4 and out[0]["category"] == "asphalt"
     assert "error" in out[2] and out[3]["tracking_code"] == "1234567"
-    assert set(out[0]) == {"intent", "category", "neighbourhood", "region", "tracking_code", "confidence"}
+    assert {"intent", "category", "neighbourhood", "region", "tracking_code", "category_confidence", "routed",
+            "confidence"} <= set(out[0])
 
 
 def test_classify_output_is_flushed_before_input_ends():
@@ -34,4 +35,4 @@ def test_evaluate_prints_accuracy_confusion_and_misses():
     proc = subprocess.run([str(BIN), "evaluate", str(DATA / "fresh.jsonl")], capture_output=True, text=True,
                           timeout=60)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.startswith("intent ") and "category confusion" in proc.stdout and "misses (" in proc.stdout
+    assert proc.stdout.startswith("== ") and "\nintent " in proc.stdout and "category confusion" in proc.stdout and "misses (" in proc.stdout

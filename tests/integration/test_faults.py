@@ -8,23 +8,20 @@ import subprocess
 import threading
 import time
 from collections import Counter
-from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import create_engine, func, insert, select
 
-from providers.base import InboundSms
-from sms_gateway import build_gateway
-from sms_gateway.intake import handle_inbound_sms
-from sms_gateway.lifecycle import set_status_by_code
-from sms_gateway.models import Citizen, InboundMessage, OutboundMessage, Ticket
-from sms_gateway.reports import period, region_table
-from sms_gateway.retention import anonymise_closed
+from sms_gateway.adapters.models import Citizen, Contact, InboundMessage, OutboundMessage, Ticket
+from sms_gateway.bootstrap import build_gateway
+from sms_gateway.domain.staff import Viewer
 from sms_gateway.scheduler import run_due
-from sms_gateway.staff import Viewer
-from tests.conftest import _empty_tables
+from sms_gateway.services.reports import period, region_table
+from sms_gateway.services.retention import anonymise_closed
+from tests.conftest import KAVE_TOKEN, _empty_tables
 from tests.fakes import FakeProviderApi
+from tests.support import deliver, set_status, store
 from tests.integration.test_run_due_cli import BIN, KAVE_OK, TEXTS, cli_env
 
 MELI_OK = {"recId": 4242, "status": "ارسال موفق بود"}
@@ -53,8 +50,7 @@ def gateways():
 
 
 def report(gateway, i: int) -> str:
-    sms = InboundSms("kavenegar", f"r-{i}-{time.monotonic_ns()}", f"0912{i:07d}", "", TEXTS[i % len(TEXTS)], {})
-    return handle_inbound_sms(gateway.sessions, sms, gateway.intake, "kavenegar", False).ticket_code
+    return store(gateway, TEXTS[i % len(TEXTS)], f"0912{i:07d}", "kavenegar", f"r-{i}-{time.monotonic_ns()}").ticket_code
 
 
 def statuses(gateway) -> Counter:
@@ -63,8 +59,8 @@ def statuses(gateway) -> Counter:
 
 
 def test_provider_5xx_for_a_while_retries_with_backoff_and_drains(settings, clock, kave_api, gateways):
-    gateway = build_gateway(settings.replace(provider="kavenegar",
-                                             kavenegar=replace(settings.kavenegar, api_url=kave_api.url)), clock)
+    gateway = build_gateway(settings.replace(provider="kavenegar").with_section("kavenegar", api_url=kave_api.url),
+                            clock)
     gateways.append(gateway)
     kave_api.answers = [(503, "<html>busy</html>")] * 12
     for i in range(5):
@@ -87,9 +83,8 @@ def test_provider_5xx_for_a_while_retries_with_backoff_and_drains(settings, cloc
 
 
 def test_a_fallback_provider_takes_over_after_n_failures_in_a_row(settings, clock, kave_api, meli_api, gateways):
-    s = settings.replace(provider="kavenegar", fallback_provider="melipayamak", fallback_after=3,
-                         kavenegar=replace(settings.kavenegar, api_url=kave_api.url),
-                         melipayamak=replace(settings.melipayamak, api_url=meli_api.url))
+    s = settings.replace(provider="kavenegar", fallback_provider="melipayamak", fallback_after=3) \
+        .with_section("kavenegar", api_url=kave_api.url).with_section("melipayamak", api_url=meli_api.url)
     gateway = build_gateway(s, clock)
     gateways.append(gateway)
     kave_api.default = (500, "down")
@@ -113,25 +108,27 @@ def test_old_numbers_are_anonymised_and_the_report_stays_the_same(settings, cloc
     gateway = build_gateway(settings, clock)
     gateways.append(gateway)
     old = report(gateway, 1)
-    set_status_by_code(gateway.sessions, old, "done", "op", "", gateway.followups)
+    set_status(gateway, old, "done", "", "op")
     recent_citizen_old_ticket = report(gateway, 2)
-    set_status_by_code(gateway.sessions, recent_citizen_old_ticket, "done", "op", "", gateway.followups)
+    set_status(gateway, recent_citizen_old_ticket, "done", "", "op")
     still_open = report(gateway, 3)
     p = period("1405/09/01", "1405/09/30", clock.now.date(), "Asia/Tehran")
-    before = region_table(gateway.sessions, ADMIN, p, gateway.followups.city)
+    before = region_table(gateway.sessions, ADMIN, p, gateway.city)
     clock.advance(days=400)
     report(gateway, 2)  # citizen 2 writes again: still needed
     count = anonymise_closed(gateway.sessions, 12, clock.now, "secret")
     assert count == 1
     with gateway.sessions() as session:
-        phones = dict(session.execute(select(Ticket.tracking_code, Citizen.phone).join(Citizen)).all())
-        raw = session.scalar(select(InboundMessage.raw_payload).join(Ticket).where(Ticket.tracking_code == old))
-        to_phones = set(session.scalars(select(OutboundMessage.to_phone).join(Ticket).where(
-            Ticket.tracking_code == old)))
+        phones = dict(session.execute(select(Ticket.tracking_code, Contact.address)
+                                      .join(Contact, Contact.citizen_id == Ticket.citizen_id)).all())
+        raw = session.scalar(select(InboundMessage.raw_payload).join(Ticket, Ticket.id == InboundMessage.ticket_id)
+                             .where(Ticket.tracking_code == old))
+        to_phones = set(session.scalars(select(OutboundMessage.to_address).join(
+            Ticket, Ticket.id == OutboundMessage.ticket_id).where(Ticket.tracking_code == old)))
     assert phones[old].startswith("anon:") and phones[still_open] == "+989120000003"
     assert phones[recent_citizen_old_ticket] == "+989120000002"
     assert raw == {} and to_phones == {phones[old]}
-    assert region_table(gateway.sessions, ADMIN, p, gateway.followups.city) == before
+    assert region_table(gateway.sessions, ADMIN, p, gateway.city) == before
     assert anonymise_closed(gateway.sessions, 12, clock.now, "secret") == 0
 
 
@@ -146,21 +143,23 @@ def test_scheduler_killed_mid_send_loses_nothing_and_resends_only_the_batch_in_f
         database_url, settings, clock, tmp_path, gateways):
     _postgres(database_url)
     with FakeProviderApi(default=(200, KAVE_OK), delay=0.003) as api:
-        s = settings.replace(provider="kavenegar", kavenegar=replace(settings.kavenegar, api_url=api.url))
+        s = settings.replace(provider="kavenegar").with_section("kavenegar", api_url=api.url)
         gateway = build_gateway(s, clock)
         gateways.append(gateway)
         n = 1000
         with gateway.sessions.begin() as session:
-            session.execute(insert(Citizen), [{"phone": f"+98912{i:07d}", "opted_out": False,
-                                               "created_at": clock.now} for i in range(n)])
-            ids = session.execute(select(Citizen.id, Citizen.phone)).all()
+            session.execute(insert(Citizen), [{"opted_out": False, "created_at": clock.now} for i in range(n)])
+            citizen_ids = session.scalars(select(Citizen.id).order_by(Citizen.id)).all()
+            session.execute(insert(Contact), [{"citizen_id": cid, "channel": "sms", "address": f"+98912{i:07d}",
+                                               "created_at": clock.now} for i, cid in enumerate(citizen_ids)])
+            ids = session.execute(select(Contact.citizen_id, Contact.address)).all()
             session.execute(insert(OutboundMessage), [
-                {"citizen_id": cid, "to_phone": phone, "text": "پاسخ کارشناس", "segments": 1, "kind": "staff_reply",
+                {"citizen_id": cid, "to_address": phone, "text": "پاسخ کارشناس", "segments": 1, "kind": "staff_reply",
                  "provider": "kavenegar", "status": "queued", "automated": False, "attempts": 0,
                  "created_at": clock.now, "due_at": clock.now} for cid, phone in ids])
         env = dict(cli_env(s, tmp_path), SMS_GATEWAY_SCHEDULER_INTERVAL_SECONDS="1",
                    SMS_GATEWAY_CLAIM_LEASE_SECONDS="2", SMS_GATEWAY_LOG_FORMAT="text")
-        first = subprocess.Popen([BIN, "scheduler"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        first = subprocess.Popen([BIN, "scheduler", "--now", clock.now.isoformat()], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
         while len(api.requests) < 300 and time.monotonic() < deadline:
             time.sleep(0.01)
@@ -168,7 +167,7 @@ def test_scheduler_killed_mid_send_loses_nothing_and_resends_only_the_batch_in_f
         first.wait(timeout=10)
         sent_before_restart = len(api.requests)
         assert 300 <= sent_before_restart < n
-        second = subprocess.Popen([BIN, "scheduler"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        second = subprocess.Popen([BIN, "scheduler", "--now", clock.now.isoformat()], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             deadline = time.monotonic() + 90
             while statuses(gateway).get("sent", 0) < n and time.monotonic() < deadline:
@@ -195,7 +194,7 @@ def test_postgresql_restart_while_webhooks_arrive(database_url, client, gateway)
     def provider_retrying(i: int) -> None:
         message_id = f"storm-{i}"
         while True:
-            response = client.post("/webhooks/kavenegar/kave-token-123/sms", data={
+            response = client.post(f"/webhooks/kavenegar/{KAVE_TOKEN}/sms", data={
                 "messageid": message_id, "from": f"0912{i:07d}", "to": "10007000137", "message": TEXTS[i % 5]})
             answers[response.status_code] += 1
             body = response.get_data(as_text=True)
@@ -242,7 +241,7 @@ def test_a_pooled_connection_the_database_dropped_costs_the_webhook_nothing(data
     with killer.connect() as other:
         other.exec_driver_sql(f"select pg_terminate_backend({pid})")
     killer.dispose()
-    response = client.post("/webhooks/kavenegar/kave-token-123/sms", data={
+    response = client.post(f"/webhooks/kavenegar/{KAVE_TOKEN}/sms", data={
         "messageid": "after-drop", "from": "09121234567", "to": "10007000137", "message": TEXTS[0]})
     assert response.status_code == 200
     with gateway.sessions() as s:
@@ -253,13 +252,11 @@ def test_a_pooled_connection_the_database_dropped_costs_the_webhook_nothing(data
 def test_provider_timing_out_for_a_while_loses_nothing_and_resends_with_the_same_localid(
         settings, clock, gateways):
     with FakeProviderApi(default=(200, KAVE_OK), delay=0.6) as slow_api:
-        gateway = build_gateway(settings.replace(
-            provider="kavenegar", send_timeout_seconds=0.2,
-            kavenegar=replace(settings.kavenegar, api_url=slow_api.url)), clock)
+        gateway = build_gateway(settings.replace(provider="kavenegar", send_timeout_seconds=0.2)
+                                .with_section("kavenegar", api_url=slow_api.url), clock)
         gateways.append(gateway)
         for i in range(3):  # each immediate answer times out: queued with a backoff
-            sms = InboundSms("kavenegar", f"slow-{i}", f"0912{i:07d}", "", TEXTS[i], {})
-            assert gateway.take_inbound(sms, reply_inline=False).ticket_code
+            assert deliver(gateway, TEXTS[i], f"0912{i:07d}", "kavenegar", f"slow-{i}").ticket_code
         assert statuses(gateway) == Counter(queued=3)
         with gateway.sessions() as s:
             assert all("Timeout" in (m.last_error or "") for m in s.scalars(select(OutboundMessage)))

@@ -8,14 +8,13 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from providers.base import InboundSms, SendError, SendResult
-from sms_gateway import build_gateway
-from sms_gateway.domain import IllegalTransition
-from sms_gateway.intake import handle_inbound_sms
-from sms_gateway.lifecycle import TicketNotFound, set_status_by_code
-from sms_gateway.models import Citizen, InboundMessage, OutboundMessage, Ticket, TicketEvent
+from sms_gateway.adapters.models import Citizen, InboundMessage, OutboundMessage, Ticket, TicketEvent
+from sms_gateway.bootstrap import build_gateway
+from sms_gateway.providers.base import SendError, SendResult
 from sms_gateway.scheduler import run_due
+from sms_gateway.services.tickets import Refused, TicketNotFound
 from tests.conftest import _empty_tables
+from tests.support import deliver, set_status
 
 CITIZEN, NEIGHBOUR = "09121234567", "09359876543"
 _ids = itertools.count()
@@ -26,6 +25,10 @@ class RecordingProvider:
     """An outbound provider that records what it sends and fails while `failing` is set."""
 
     name = "console"
+    channel = "sms"
+    routes = ()
+    replies_inline = True
+    token_in_path = False
 
     def __init__(self):
         self.sent: list[tuple[str, str, str]] = []
@@ -52,8 +55,7 @@ def gw(settings, clock, provider):
 
 
 def sms(gw, text: str, sender: str = CITIZEN):
-    return handle_inbound_sms(gw.sessions, InboundSms("console", f"in-{next(_ids)}", sender, "", text, {}),
-                              gw.intake, "console", True)
+    return deliver(gw, text, sender, inline=True)
 
 
 def at_tehran(gw, hour: int, minute: int = 0, days: int = 0) -> datetime:
@@ -89,18 +91,18 @@ def report(gw, text="چاله عمیق تو خیابون فین", sender=CITIZEN
 
 def test_illegal_transitions_are_refused_and_every_change_is_an_event(gw):
     code = report(gw)
-    with pytest.raises(IllegalTransition, match="cannot become"):
-        set_status_by_code(gw.sessions, code, "reopened", "op1", "", gw.followups)
-    with pytest.raises(IllegalTransition, match="reason"):
-        set_status_by_code(gw.sessions, code, "not_doable", "op1", "  ", gw.followups)
-    with pytest.raises(IllegalTransition, match="unknown status"):
-        set_status_by_code(gw.sessions, code, "finished", "op1", "", gw.followups)
+    with pytest.raises(Refused, match="نمی‌تواند"):
+        set_status(gw, code, "reopened", "", "op1")
+    with pytest.raises(Refused, match="دلیل"):
+        set_status(gw, code, "not_doable", "  ", "op1")
+    with pytest.raises(Refused, match="شناخته نیست"):
+        set_status(gw, code, "finished", "", "op1")
     with pytest.raises(TicketNotFound):
-        set_status_by_code(gw.sessions, "99999999", "referred", "op1", "", gw.followups)
-    set_status_by_code(gw.sessions, code, "referred", "op1", "به عمران", gw.followups)
-    set_status_by_code(gw.sessions, code, "done", "op2", "", gw.followups)
-    with pytest.raises(IllegalTransition):
-        set_status_by_code(gw.sessions, code, "in_progress", "op2", "", gw.followups)
+        set_status(gw, "99999999", "referred", "", "op1")
+    set_status(gw, code, "referred", "به عمران", "op1")
+    set_status(gw, code, "done", "", "op2")
+    with pytest.raises(Refused):
+        set_status(gw, code, "in_progress", "", "op2")
     with gw.sessions() as s:
         events = s.execute(select(TicketEvent.actor, TicketEvent.note).where(TicketEvent.action == "status")
                            .order_by(TicketEvent.id)).all()
@@ -112,7 +114,7 @@ def test_referral_tells_the_expected_date_from_the_category_sla(gw, provider):
     code = report(gw)  # asphalt: 168 hours in the Kashan data
     t = ticket(gw, code)
     assert t.expected_at == t.opened_at + timedelta(hours=168)
-    set_status_by_code(gw.sessions, code, "referred", "op1", "", gw.followups)
+    set_status(gw, code, "referred", "", "op1")
     sent = run_due(gw, gw.clock())
     assert [s.kind for s in sent] == ["referred"]
     assert "۱۰ آذر ۱۴۰۵" in sent[0].text and "آسفالت و چاله" in sent[0].text and sent[0].text.endswith("لغو ۱۱")
@@ -122,7 +124,7 @@ def test_referral_tells_the_expected_date_from_the_category_sla(gw, provider):
 def test_not_doable_tells_the_reason_and_asks_the_verdict_within_two_segments(gw):
     code = report(gw)
     reason = "این معبر در حریم راه‌آهن است و رسیدگی به آن با اداره کل راه‌آهن استان اصفهان است، نه شهرداری کاشان"
-    set_status_by_code(gw.sessions, code, "not_doable", "op1", reason, gw.followups)
+    set_status(gw, code, "not_doable", reason, "op1")
     [message] = outbox(gw)
     assert message.segments == 2 and len(message.text) <= 134
     assert "حریم راه‌آهن" in message.text and "…" in message.text and "۳۱" in message.text and "۳۳" in message.text
@@ -133,7 +135,7 @@ def test_not_doable_tells_the_reason_and_asks_the_verdict_within_two_segments(gw
 def test_quiet_hours_defer_automated_messages_to_the_morning_but_not_direct_answers(gw, clock, provider):
     code = report(gw)
     clock.now = at_tehran(gw, 22, 15)
-    set_status_by_code(gw.sessions, code, "referred", "op1", "", gw.followups)
+    set_status(gw, code, "referred", "", "op1")
     assert outbox(gw)[0].due_at == at_tehran(gw, 8, 0, days=1)
     assert run_due(gw, clock.now) == []
     assert run_due(gw, at_tehran(gw, 7, 59, days=1)) == []
@@ -146,7 +148,7 @@ def test_quiet_hours_defer_automated_messages_to_the_morning_but_not_direct_answ
 
 def test_a_message_queued_by_day_and_still_unsent_at_night_waits(gw, clock, provider):
     code = report(gw)
-    set_status_by_code(gw.sessions, code, "referred", "op1", "", gw.followups)
+    set_status(gw, code, "referred", "", "op1")
     assert run_due(gw, at_tehran(gw, 23, 0)) == []
     assert outbox(gw)[0].due_at == at_tehran(gw, 8, 0, days=1)
     assert [s.kind for s in run_due(gw, at_tehran(gw, 8, 30, days=1))] == ["referred"]
@@ -155,7 +157,7 @@ def test_a_message_queued_by_day_and_still_unsent_at_night_waits(gw, clock, prov
 def test_one_automated_message_per_ticket_per_run_the_newest_status_wins(gw, provider):
     code = report(gw)
     for status in ("referred", "in_progress", "done"):
-        set_status_by_code(gw.sessions, code, status, "op1", "", gw.followups)
+        set_status(gw, code, status, "", "op1")
     sent = run_due(gw, gw.clock())
     assert [s.kind for s in sent] == ["done"] and "انجام شد" in sent[0].text
     assert [m.status for m in outbox(gw)] == ["superseded", "superseded", "sent"]
@@ -165,7 +167,7 @@ def test_one_automated_message_per_ticket_per_run_the_newest_status_wins(gw, pro
 def test_running_twice_sends_nothing_twice(gw, provider):
     for i, text in enumerate(["چاله عمیق تو خیابون فین", "زباله ها جمع نشده تو طاهرآباد"]):
         code = report(gw, text, sender=f"0912000000{i}")
-        set_status_by_code(gw.sessions, code, "referred", "op1", "", gw.followups)
+        set_status(gw, code, "referred", "", "op1")
     first = run_due(gw, gw.clock())
     second = run_due(gw, gw.clock())
     assert len(first) == 2 and second == []
@@ -174,11 +176,11 @@ def test_running_twice_sends_nothing_twice(gw, provider):
 
 def test_failures_retry_with_backoff_then_fail_visibly(gw, provider, clock):
     code = report(gw)
-    set_status_by_code(gw.sessions, code, "referred", "op1", "", gw.followups)
+    set_status(gw, code, "referred", "", "op1")
     provider.failing = SendError("kavenegar 409 server busy", retryable=True)
     now = gw.clock()
     waits = []
-    for _ in range(gw.followups.policy.max_send_attempts):
+    for _ in range(gw.ctx.policy.max_send_attempts):
         [result] = run_due(gw, now)
         [message] = outbox(gw)
         if message.status == "failed":
@@ -195,7 +197,7 @@ def test_a_recovered_provider_drains_the_queue(gw, provider):
     codes = [report(gw, text, sender=f"0912000000{i}") for i, text in
              enumerate(["چاله عمیق تو خیابون فین", "زباله ها جمع نشده تو طاهرآباد", "سگ ولگرد تو پارک طاهرآباد"])]
     for code in codes:
-        set_status_by_code(gw.sessions, code, "referred", "op1", "", gw.followups)
+        set_status(gw, code, "referred", "", "op1")
     provider.failing = SendError("timeout", retryable=True)
     assert {s.status for s in run_due(gw, gw.clock())} == {"queued"}
     provider.failing = None
@@ -205,7 +207,7 @@ def test_a_recovered_provider_drains_the_queue(gw, provider):
 
 def test_a_message_left_sending_by_a_dead_sender_is_sent_again_after_the_lease(gw, provider):
     code = report(gw)
-    set_status_by_code(gw.sessions, code, "referred", "op1", "", gw.followups)
+    set_status(gw, code, "referred", "", "op1")
     [message] = outbox(gw)
     with gw.sessions.begin() as s:
         s.get(OutboundMessage, message.id).status = "sending"
@@ -222,11 +224,11 @@ def test_reminders_every_n_days_while_open_and_an_overdue_notice_once(gw):
     start = gw.clock()
     kinds = []
     for hours in (12, 25, 26, 3 * 24 + 1, 3 * 24 + 2, 6 * 24 + 1):
-        kinds.append([s.kind for s in run_due(gw, gw.followups.policy.next_send_time(start + timedelta(hours=hours)))])
+        kinds.append([s.kind for s in run_due(gw, gw.ctx.policy.next_send_time(start + timedelta(hours=hours)))])
     assert kinds == [[], ["overdue"], [], ["reminder"], [], ["reminder"]]
     reminder = outbox(gw, kind="reminder")[0]
     assert "هنوز باز است" in reminder.text and reminder.text.endswith("لغو ۱۱")
-    set_status_by_code(gw.sessions, code, "done", "op1", "", gw.followups)
+    set_status(gw, code, "done", "", "op1")
     run_due(gw, start + timedelta(days=7))
     assert run_due(gw, start + timedelta(days=30)) == []
 
@@ -274,12 +276,12 @@ def test_a_new_full_report_while_a_question_waits_is_its_own_ticket(gw):
 
 def test_verdict_digits_accept_or_object_and_objection_reopens_for_a_supervisor(gw):
     a = report(gw)
-    set_status_by_code(gw.sessions, a, "done", "op1", "", gw.followups)
+    set_status(gw, a, "done", "", "op1")
     assert ticket(gw, a).verdict == "asked"
     assert "سپاس" in sms(gw, "۳۱").reply
     assert ticket(gw, a).verdict == "accepted" and ticket(gw, a).status == "done"
     b = report(gw, "زباله ها جمع نشده تو طاهرآباد")
-    set_status_by_code(gw.sessions, b, "done", "op1", "", gw.followups)
+    set_status(gw, b, "done", "", "op1")
     assert "اعتراض" in sms(gw, "33").reply
     t = ticket(gw, b)
     assert (t.verdict, t.status, t.supervisor_flag) == ("objected", "reopened", True)
@@ -291,7 +293,7 @@ def test_verdict_digits_are_configurable(settings, clock, provider):
                             providers={"console": provider})
     try:
         code = report(gateway)
-        set_status_by_code(gateway.sessions, code, "done", "op1", "", gateway.followups)
+        set_status(gateway, code, "done", "", "op1")
         assert "۴۱" in outbox(gateway)[0].text
         sms(gateway, "٤٣")
         assert ticket(gateway, code).verdict == "objected"
@@ -306,7 +308,7 @@ def test_opt_out_stops_automated_messages_and_is_confirmed_once(gw, stop):
     first = sms(gw, stop)
     assert "قطع شد" in first.reply
     assert sms(gw, stop).reply is None
-    set_status_by_code(gw.sessions, code, "referred", "op1", "", gw.followups)
+    set_status(gw, code, "referred", "", "op1")
     assert run_due(gw, gw.clock()) == [] and outbox(gw)[0].status == "suppressed"
     # a new report from an opted-out number is still acknowledged
     assert "کد رهگیری" in sms(gw, "زباله ها جمع نشده تو طاهرآباد").reply
@@ -314,11 +316,11 @@ def test_opt_out_stops_automated_messages_and_is_confirmed_once(gw, stop):
 
 def test_opting_out_after_a_message_was_queued_suppresses_it_and_opting_in_resumes(gw):
     code = report(gw)
-    set_status_by_code(gw.sessions, code, "referred", "op1", "", gw.followups)
+    set_status(gw, code, "referred", "", "op1")
     sms(gw, "لغو ۱۱")
     assert run_due(gw, gw.clock()) == [] and outbox(gw)[0].status == "suppressed"
     assert "دوباره فعال" in sms(gw, "۱۲").reply
-    set_status_by_code(gw.sessions, code, "in_progress", "op1", "", gw.followups)
+    set_status(gw, code, "in_progress", "", "op1")
     assert [s.kind for s in run_due(gw, gw.clock())] == ["in_progress"]
 
 
@@ -327,12 +329,12 @@ def test_a_report_like_an_open_one_is_linked_and_gets_the_same_updates(gw):
     result = sms(gw, "کیسه های آشغال سه روزه مونده سر کوچه طاهرآباد", sender=NEIGHBOUR)
     assert result.ticket_code != primary and "شهروندان دیگری" in result.reply
     assert ticket(gw, result.ticket_code).linked_to_id == ticket(gw, primary).id
-    set_status_by_code(gw.sessions, primary, "referred", "op1", "", gw.followups)
+    set_status(gw, primary, "referred", "", "op1")
     sent = run_due(gw, gw.clock())
     assert sorted(s.ticket for s in sent) == sorted([primary, result.ticket_code])
     assert ticket(gw, result.ticket_code).status == "referred"
     # an old ticket is not a duplicate
-    set_status_by_code(gw.sessions, primary, "done", "op1", "", gw.followups)
+    set_status(gw, primary, "done", "", "op1")
     third = sms(gw, "زباله ها جمع نشده تو طاهرآباد", sender="09130000000")
     assert ticket(gw, third.ticket_code).linked_to_id is None
 

@@ -1,14 +1,13 @@
 """Exactly-once storage under concurrent retries, and nothing half-written when the database fails."""
 import threading
 
-import pytest
 from sqlalchemy import func, select
 
-from providers.base import InboundSms
-from sms_gateway import create_app
-from sms_gateway.intake import handle_inbound_sms
-from sms_gateway.models import Citizen, InboundMessage, OutboundMessage, Ticket
+from sms_gateway.adapters.models import Citizen, InboundMessage, OutboundMessage, Ticket
+from sms_gateway.services import intake, lifecycle
 from sms_gateway.settings import Settings
+from sms_gateway.web import create_app
+from tests.support import store
 
 
 def _counts(gateway):
@@ -18,14 +17,13 @@ def _counts(gateway):
 
 
 def test_twenty_concurrent_deliveries_of_one_message_make_one_ticket(gateway):
-    sms = InboundSms("kavenegar", "dup-1", "09121234567", "10007000137", "زباله ها سه روزه مونده", {})
     barrier = threading.Barrier(20)
     results, errors = [], []
 
     def deliver():
         barrier.wait()
         try:
-            results.append(handle_inbound_sms(gateway.sessions, sms, gateway.intake, "kavenegar", False))
+            results.append(store(gateway, "زباله ها سه روزه مونده", "09121234567", "kavenegar", "dup-1"))
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
@@ -49,8 +47,7 @@ def test_first_messages_from_a_new_number_at_once_make_one_citizen(gateway):
 
     def deliver(i):
         barrier.wait()
-        sms = InboundSms("kavenegar", f"m{i}", "09127654321", "", REPORTS[i], {})
-        handle_inbound_sms(gateway.sessions, sms, gateway.intake, "kavenegar", False)
+        store(gateway, REPORTS[i], "09127654321", "kavenegar", f"m{i}")
 
     threads = [threading.Thread(target=deliver, args=(i,)) for i in range(len(REPORTS))]
     for t in threads:
@@ -73,35 +70,39 @@ def test_database_down_is_503_and_retry_after_recovery_works(database_url, clock
     app.extensions["sms_gateway"].engine.dispose()
 
 
-def test_failure_mid_intake_writes_nothing(gateway, monkeypatch):
-    import sms_gateway.intake as intake
-
+def test_a_failure_while_reading_keeps_the_message_marked_and_the_retry_completes_it(gateway, monkeypatch):
     def explode(*args, **kwargs):
-        raise RuntimeError("crash after the inbound row was added")
+        raise RuntimeError("a fault while opening the ticket")
 
-    monkeypatch.setattr(intake, "open_ticket", explode)
-    sms = InboundSms("console", "c-1", "09121234567", "", "چراغ خاموش", {})
-    with pytest.raises(RuntimeError):
-        handle_inbound_sms(gateway.sessions, sms, gateway.intake, "console", True)
-    assert _counts(gateway) == (0, 0, 0, 0)
+    monkeypatch.setattr(lifecycle, "open_ticket", explode)
+    receipt = store(gateway, "چراغ کوچه خاموشه تو فین", "09121234567", "console", "c-1")
+    assert receipt.failed and receipt.reply is None
+    assert _counts(gateway) == (0, 1, 0, 0)  # what reading it wrote is rolled back; the message is kept
+    with gateway.sessions() as s:
+        row = s.scalar(select(InboundMessage))
+        assert (row.state, row.text, row.sender) == ("failed", "چراغ کوچه خاموشه تو فین", "+989121234567")
+        assert "RuntimeError" in row.last_error
+    assert store(gateway, "چراغ کوچه خاموشه تو فین", "09121234567", "console", "c-1").duplicate  # the retry
+    assert intake.retry_failed(gateway.ctx, gateway.clock()) == 0  # still failing: counted, kept
     monkeypatch.undo()
-    result = handle_inbound_sms(gateway.sessions, sms, gateway.intake, "console", True)
-    assert result.ticket_code and _counts(gateway) == (1, 1, 1, 1)
+    assert intake.retry_failed(gateway.ctx, gateway.clock()) == 1
+    assert _counts(gateway) == (1, 1, 1, 1)
+    with gateway.sessions() as s:
+        row = s.scalar(select(InboundMessage))
+        assert row.state == "processed" and row.attempts == 3 and row.ticket_id is not None
 
 
 def test_one_numbers_concurrent_reports_wait_for_each_other_so_the_daily_limit_holds(gateway):
-    """Intake first writes the citizen's row (an upsert on PostgreSQL, a no-op UPDATE on SQLite), which locks
-    it until commit: ten reports sent at once from one number are counted one after another, and exactly
-    the daily limit (5) become tickets."""
-    first = InboundSms("kavenegar", "known-0", "09125550000", "", "سلام", {})
-    handle_inbound_sms(gateway.sessions, first, gateway.intake, "kavenegar", False)  # a known citizen now
+    """Intake locks the contact's row (a no-op UPDATE) until commit: ten reports sent at once from one number
+    are counted one after another, and exactly the daily limit (5) become tickets."""
+    store(gateway, "سلام", "09125550000", "kavenegar", "known-0")  # a known citizen now
     barrier = threading.Barrier(10)
     kinds = []
 
     def deliver(i):
         barrier.wait()
-        sms = InboundSms("kavenegar", f"known-{i + 1}", "09125550000", "", REPORTS[i % len(REPORTS)], {})
-        kinds.append(handle_inbound_sms(gateway.sessions, sms, gateway.intake, "kavenegar", False).ticket_code)
+        kinds.append(store(gateway, REPORTS[i % len(REPORTS)], "09125550000", "kavenegar",
+                           f"known-{i + 1}").ticket_code)
 
     threads = [threading.Thread(target=deliver, args=(i,)) for i in range(10)]
     for t in threads:

@@ -2,8 +2,8 @@
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from sms_gateway.db import make_engine
-from sms_gateway.models import Base
+from sms_gateway.adapters.db import make_engine
+from sms_gateway.adapters.models import Base
 
 
 def test_migrated_schema_matches_the_models(database_url):

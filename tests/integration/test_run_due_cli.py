@@ -8,18 +8,15 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from dataclasses import replace
 
 import pytest
 from sqlalchemy import select
 
-from providers.base import InboundSms
-from sms_gateway import build_gateway
-from sms_gateway.intake import handle_inbound_sms
-from sms_gateway.lifecycle import set_status_by_code
-from sms_gateway.models import JobRun, OutboundMessage
+from sms_gateway.adapters.models import JobRun, OutboundMessage
+from sms_gateway.bootstrap import build_gateway
 from tests.conftest import _empty_tables
 from tests.fakes import FakeProviderApi
+from tests.support import set_status, store
 
 BIN = os.path.join(os.path.dirname(sys.executable), "sms-gateway")
 KAVE_OK = {"return": {"status": 200, "message": "تایید شد"}, "entries": [{"messageid": 1, "status": 1}]}
@@ -35,7 +32,7 @@ def kave_api():
 
 @pytest.fixture
 def kave_settings(settings, kave_api):
-    return settings.replace(provider="kavenegar", kavenegar=replace(settings.kavenegar, api_url=kave_api.url))
+    return settings.replace(provider="kavenegar").with_section("kavenegar", api_url=kave_api.url)
 
 
 @pytest.fixture
@@ -59,10 +56,9 @@ def cli_env(s, tmp_path) -> dict:
 def seed_referred(gateway, n: int) -> list[str]:
     codes = []
     for i in range(n):
-        sms = InboundSms("kavenegar", f"seed-{i}", f"0912{i:07d}", "", TEXTS[i % len(TEXTS)], {})
-        codes.append(handle_inbound_sms(gateway.sessions, sms, gateway.intake, "kavenegar", False).ticket_code)
+        codes.append(store(gateway, TEXTS[i % len(TEXTS)], f"0912{i:07d}", "kavenegar", f"seed-{i}").ticket_code)
     for code in codes[:len(TEXTS)]:  # the later reports are linked to these and follow their status
-        set_status_by_code(gateway.sessions, code, "referred", "op1", "", gateway.followups)
+        set_status(gateway, code, "referred", "", "op1")
     return codes
 
 
@@ -93,15 +89,16 @@ def test_set_status_and_run_due_from_the_command_line(kave_gateway, kave_setting
     [code] = seed_referred(kave_gateway, 1)
     env = cli_env(kave_settings, tmp_path)
     persian = code.translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
-    done = subprocess.run([BIN, "tickets", "set-status", persian, "done", "--note", "ترمیم شد"], env=env,
+    now = kave_gateway.clock().isoformat()
+    done = subprocess.run([BIN, "tickets", "set-status", persian, "done", "--note", "ترمیم شد", "--now", now], env=env,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and f"{code} is now done" in done.stdout
-    wrong = subprocess.run([BIN, "tickets", "set-status", code, "in_progress"], env=env, capture_output=True,
+    wrong = subprocess.run([BIN, "tickets", "set-status", code, "in_progress", "--now", now], env=env, capture_output=True,
                            text=True, timeout=60)
-    assert wrong.returncode != 0 and "cannot become" in wrong.stderr
+    assert wrong.returncode != 0 and "نمی‌تواند" in wrong.stderr
     unknown = subprocess.run([BIN, "tickets", "set-status", "12345678", "done"], env=env, capture_output=True,
                              text=True, timeout=60)
-    assert unknown.returncode != 0 and "no ticket" in unknown.stderr
+    assert unknown.returncode != 0 and "درخواستی با کد" in unknown.stderr
     night = subprocess.run([BIN, "run-due", "--now", "2026-11-24T19:00:00+00:00"], env=env, capture_output=True,
                            text=True, timeout=60)
     assert [json.loads(line)["kind"] for line in night.stdout.splitlines()] == ["ack"]  # 22:30 in Kashan
@@ -120,14 +117,14 @@ def test_the_scheduler_process_sends_due_messages_and_a_second_one_waits(kave_ga
                SMS_GATEWAY_QUIET_HOURS="00:00-00:00")
     logs = [tmp_path / "first.log", tmp_path / "second.log"]
     with logs[0].open("w") as first_log, logs[1].open("w") as second_log:
-        first = subprocess.Popen([BIN, "scheduler"], env=env, stdout=subprocess.DEVNULL, stderr=first_log)
+        now = kave_gateway.clock().isoformat()  # the scheduler's clock starts at the tests' instant
+        first = subprocess.Popen([BIN, "scheduler", "--now", now], env=env, stdout=subprocess.DEVNULL, stderr=first_log)
         second = None
         try:
             _wait_for(lambda: len(kave_api.requests) >= 4)
-            second = subprocess.Popen([BIN, "scheduler"], env=env, stdout=subprocess.DEVNULL, stderr=second_log)
+            second = subprocess.Popen([BIN, "scheduler", "--now", now], env=env, stdout=subprocess.DEVNULL, stderr=second_log)
             _wait_for(lambda: "waiting" in logs[1].read_text())
-            late = InboundSms("kavenegar", "late-1", "09129999999", "", TEXTS[0], {})
-            handle_inbound_sms(kave_gateway.sessions, late, kave_gateway.intake, "kavenegar", False)
+            store(kave_gateway, TEXTS[0], "09129999999", "kavenegar", "late-1")
             _wait_for(lambda: len(kave_api.requests) >= 5)
             time.sleep(1.5)  # two more runs of the first scheduler: nothing more to send
             assert len(kave_api.requests) == 5

@@ -3,10 +3,10 @@ import json
 import pytest
 from sqlalchemy import select
 
-from providers.base import SendError
-from providers.twilio import TwilioProvider
-from sms_gateway import create_app
-from sms_gateway.models import OutboundMessage
+from sms_gateway.providers.base import SendError
+from sms_gateway.providers.twilio import TwilioProvider
+from sms_gateway.web import create_app
+from sms_gateway.adapters.models import OutboundMessage
 from tests.fakes import FakeProviderApi
 
 
@@ -35,8 +35,7 @@ def test_console_webhook_disabled_for_other_outbound_providers(settings, clock):
 
 def test_twilio_send_uses_rest_api_with_status_callback(settings):
     with FakeProviderApi(default=(201, {"sid": "SM" + "a" * 32, "status": "queued"})) as api:
-        from dataclasses import replace
-        provider = TwilioProvider(settings.replace(twilio=replace(settings.twilio, api_url=api.url)))
+        provider = TwilioProvider(settings.with_section("twilio", api_url=api.url))
         result = provider.send("+989121234567", "سلام", "42")
         assert result.provider_message_id == "SM" + "a" * 32
         request = api.requests[0]

@@ -4,8 +4,8 @@ import logging
 import pytest
 from sqlalchemy import func, select
 
-from sms_gateway import create_app
-from sms_gateway.models import InboundMessage, OutboundMessage, Ticket
+from sms_gateway.web import create_app
+from sms_gateway.adapters.models import InboundMessage, OutboundMessage, Ticket
 from tests.fakes import FakeProviderApi
 
 KAVE_OK = {"return": {"status": 200, "message": "تایید شد"},
@@ -20,9 +20,7 @@ def panel_api():
 
 @pytest.fixture
 def panel_app(settings, clock, panel_api):
-    from dataclasses import replace
-    s = settings.replace(kavenegar=replace(settings.kavenegar, api_url=panel_api.url),
-                         melipayamak=replace(settings.melipayamak, api_url=panel_api.url))
+    s = settings.with_section("kavenegar", api_url=panel_api.url).with_section("melipayamak", api_url=panel_api.url)
     app = create_app(s, clock=clock)
     yield app
     from tests.conftest import _empty_tables
@@ -42,7 +40,7 @@ def test_kavenegar_inbound_with_either_field_names_replies_through_send_api(pane
     params = {fields[0]: "09121234567", fields[1]: "10007000137", "message": "آشغال ها جمع نشده",
               "messageid": "55501"}
     client = panel_app.test_client()
-    url = "/webhooks/kavenegar/kave-token-123/sms"
+    url = "/webhooks/kavenegar/kave-token-0123456789abcdef/sms"
     response = client.get(url, query_string=params) if method == "GET" else client.post(url, data=params)
     assert response.status_code == 200 and response.data == b"OK"
     sent = panel_api.requests[-1]
@@ -67,7 +65,7 @@ def test_kavenegar_retry_is_harmless(panel_app, panel_api):
     client = panel_app.test_client()
     params = {"from": "09121234567", "message": "جوی آب پر از لجن", "messageid": "777"}
     for _ in range(3):
-        assert client.post("/webhooks/kavenegar/kave-token-123/sms", data=params).status_code == 200
+        assert client.post("/webhooks/kavenegar/kave-token-0123456789abcdef/sms", data=params).status_code == 200
     assert _count(panel_app, Ticket) == 1 and len(panel_api.requests) == 1
 
 
@@ -75,7 +73,7 @@ def test_kavenegar_error_code_is_logged_clearly_without_the_key(panel_app, panel
     panel_api.default = (200, {"return": {"status": 418, "message": "اعتبار کافی نیست"}, "entries": None})
     client = panel_app.test_client()
     with caplog.at_level(logging.INFO):
-        response = client.post("/webhooks/kavenegar/kave-token-123/sms",
+        response = client.post("/webhooks/kavenegar/kave-token-0123456789abcdef/sms",
                                data={"from": "09121234567", "message": "چاله", "messageid": "9"})
     assert response.status_code == 200, "the citizen's message is stored even when the reply fails"
     assert "418 insufficient credit" in caplog.text
@@ -88,7 +86,7 @@ def test_kavenegar_error_code_is_logged_clearly_without_the_key(panel_app, panel
 
 def test_kavenegar_missing_fields_is_400(panel_app):
     client = panel_app.test_client()
-    response = client.post("/webhooks/kavenegar/kave-token-123/sms", data={"from": "0912", "message": "x"})
+    response = client.post("/webhooks/kavenegar/kave-token-0123456789abcdef/sms", data={"from": "0912", "message": "x"})
     assert response.status_code == 400 and "messageid" in response.get_json()["error"]
 
 
@@ -96,19 +94,19 @@ def test_melipayamak_get_answers_ok_and_sends_reply(panel_app, panel_api):
     panel_api.default = (200, {"recId": 3741437414, "status": "ارسال موفق بود"})
     client = panel_app.test_client()
     params = {"from": "09351112233", "to": "10007000137", "body": "سگ های ولگرد تو پارک"}
-    response = client.get("/webhooks/melipayamak/meli-token-456/sms", query_string=params)
+    response = client.get("/webhooks/melipayamak/meli-token-0123456789abcdef/sms", query_string=params)
     assert response.status_code == 200 and response.data == b"OK"
     sent = panel_api.requests[-1]
     assert sent["path"] == "/api/send/simple/meli-key-SECRET"
     assert sent["body"]["to"] == "+989351112233" and "کد رهگیری" in sent["body"]["text"]
-    again = client.get("/webhooks/melipayamak/meli-token-456/sms", query_string=params)
+    again = client.get("/webhooks/melipayamak/meli-token-0123456789abcdef/sms", query_string=params)
     assert again.data == b"OK" and _count(panel_app, Ticket) == 1, "a forwarding retry is not a new report"
 
 
 def test_melipayamak_refusal_marks_message_failed(panel_app, panel_api):
     panel_api.default = (200, {"recId": 0, "status": "نام کاربری یا رمز عبور اشتباه است"})
     client = panel_app.test_client()
-    client.get("/webhooks/melipayamak/meli-token-456/sms", query_string={"from": "09351112233", "body": "چاله"})
+    client.get("/webhooks/melipayamak/meli-token-0123456789abcdef/sms", query_string={"from": "09351112233", "body": "چاله"})
     with panel_app.extensions["sms_gateway"].sessions() as s:
         assert s.scalar(select(OutboundMessage.status)) == "failed"
 
@@ -121,7 +119,7 @@ def test_melipayamak_wrong_token_403(panel_app):
 
 def test_unconfigured_provider_webhook_is_404(database_url, clock, caplog):
     from sms_gateway.settings import Settings
-    with caplog.at_level(logging.WARNING):
+    with caplog.at_level(logging.INFO):
         app = create_app(Settings(database_url=database_url), clock=clock)
     client = app.test_client()
     assert client.get("/webhooks/kavenegar/x/sms").status_code == 404

@@ -2,13 +2,12 @@
 update the outbound row."""
 from __future__ import annotations
 
-from dataclasses import replace
 
 import pytest
 from sqlalchemy import func, select
 
-from sms_gateway import create_app
-from sms_gateway.models import InboundMessage, OutboundMessage, Ticket
+from sms_gateway.web import create_app
+from sms_gateway.adapters.models import InboundMessage, OutboundMessage, Ticket
 from sms_gateway.scheduler import poll_inbound
 from tests.conftest import _empty_tables
 from tests.fakes import FakeProviderApi
@@ -31,7 +30,7 @@ def api():
 
 @pytest.fixture
 def kave_app(settings, clock, api):
-    app = create_app(settings.replace(provider="kavenegar", kavenegar=replace(settings.kavenegar, api_url=api.url)),
+    app = create_app(settings.replace(provider="kavenegar").with_section("kavenegar", api_url=api.url),
                      clock=clock)
     yield app
     _empty_tables(app.extensions["sms_gateway"].engine)
@@ -52,7 +51,7 @@ def test_polled_messages_become_tickets_once_and_the_webhook_copy_is_a_duplicate
     assert receive[0]["body"] == {"linenumber": "10007000137", "isread": "0"}
     assert len([r for r in api.requests if r["path"].endswith("sms/send.json")]) == 2
     # the same message pushed to the webhook afterwards changes nothing
-    response = kave_app.test_client().post("/webhooks/kavenegar/kave-token-123/sms", data={
+    response = kave_app.test_client().post("/webhooks/kavenegar/kave-token-0123456789abcdef/sms", data={
         "messageid": "9001", "from": "09121234567", "to": "10007000137",
         "message": "زباله ها جمع نشده تو طاهرآباد"})
     assert response.status_code == 200
@@ -69,17 +68,17 @@ def test_polling_survives_a_provider_error(kave_app, api):
 
 def test_delivery_reports_update_the_outbound_message(kave_app, api):
     client = kave_app.test_client()
-    client.post("/webhooks/kavenegar/kave-token-123/sms", data={
+    client.post("/webhooks/kavenegar/kave-token-0123456789abcdef/sms", data={
         "messageid": "7001", "from": "09121234567", "to": "10007000137", "message": "چاله عمیق تو خیابون فین"})
     with kave_app.extensions["sms_gateway"].sessions() as s:
         message = s.scalar(select(OutboundMessage))
     assert (message.status, message.provider_message_id) == ("sent", "555001")
     assert client.post("/webhooks/kavenegar/wrong/status", data={"messageid": "555001", "status": "10"}
                        ).status_code == 403
-    assert client.post("/webhooks/kavenegar/kave-token-123/status", data={"messageid": "555001", "status": "10"}
+    assert client.post("/webhooks/kavenegar/kave-token-0123456789abcdef/status", data={"messageid": "555001", "status": "10"}
                        ).status_code == 200
-    assert client.post("/webhooks/kavenegar/kave-token-123/status", data={"messageid": "404", "status": "10"}
+    assert client.post("/webhooks/kavenegar/kave-token-0123456789abcdef/status", data={"messageid": "404", "status": "10"}
                        ).status_code == 404
-    assert client.post("/webhooks/kavenegar/kave-token-123/status", data={"status": "10"}).status_code == 400
+    assert client.post("/webhooks/kavenegar/kave-token-0123456789abcdef/status", data={"status": "10"}).status_code == 400
     with kave_app.extensions["sms_gateway"].sessions() as s:
         assert s.get(OutboundMessage, message.id).status == "delivered"

@@ -1,9 +1,9 @@
 import pytest
 
-from sms_gateway.domain import IllegalTransition, check_transition
-from sms_gateway.phone import InvalidPhone, mask_phone, normalise_phone
-from sms_gateway.segments import count_segments
-from sms_gateway.tracking import is_valid_tracking_code, new_tracking_code
+from sms_gateway.domain.tickets import IllegalTransition, check_transition
+from sms_gateway.domain.phones import InvalidPhone, mask_phone, normalise_phone
+from sms_gateway.domain.text import count_segments
+from sms_gateway.domain.codes import is_valid_tracking_code, new_tracking_code
 
 
 @pytest.mark.parametrize("raw", ["09121234567", "989121234567", "+989121234567", "+98 912 123 4567",

@@ -3,7 +3,7 @@ from datetime import datetime, time, timedelta, timezone
 
 import pytest
 
-from sms_gateway.domain import Policy, retry_delay
+from sms_gateway.domain.policy import Policy, retry_delay
 
 UTC = timezone.utc
 

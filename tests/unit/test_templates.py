@@ -3,8 +3,9 @@ import re
 
 import pytest
 
-from sms_gateway.messages import SmsTemplates
-from sms_gateway.segments import count_segments
+from sms_gateway.adapters.texts import SmsTexts
+from sms_gateway.domain.city import bundled_cities, load_city
+from sms_gateway.domain.text import count_segments
 
 LONGEST = {"code": "99999999", "status_label": "ارجاع به واحد مربوط", "updated": "۲۹ اردیبهشت ۱۴۰۵",
            "number": "۱۱۵", "service": "فوریت گاز", "place": "آران و بیدگل",
@@ -13,9 +14,10 @@ LONGEST = {"code": "99999999", "status_label": "ارجاع به واحد مرب�
            "reason": "ملک خصوصی است و رسیدگی با مالک آن است"}
 
 
-@pytest.mark.parametrize("name", SmsTemplates().names())
-def test_template_fits_two_segments_with_persian_digits_and_no_links(name):
-    text = SmsTemplates().render(name, **LONGEST)
+@pytest.mark.parametrize("city", bundled_cities())
+@pytest.mark.parametrize("name", SmsTexts(load_city()).names())
+def test_template_fits_two_segments_with_persian_digits_and_no_links(name, city):
+    text = SmsTexts(load_city(city)).render(name, **LONGEST)
     assert count_segments(text) <= 2, (name, len(text))
     assert not re.search(r"[0-9]", text), "Persian digits only"
     assert "http" not in text and "www" not in text

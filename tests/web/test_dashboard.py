@@ -9,9 +9,9 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from sms_gateway.models import Correction, OutboundMessage, StaffUser, Ticket, TicketEvent
+from sms_gateway.adapters.models import Correction, OutboundMessage, StaffUser, Ticket, TicketEvent
 from sms_gateway.scheduler import run_due
-from sms_gateway.staff import create_staff
+from sms_gateway.services.staff import create_staff
 
 PASSWORD = "correct-horse-137"
 REGION_4 = "چاله عمیق تو خیابون فین"              # asphalt, فین, region 4
@@ -202,7 +202,7 @@ def test_reply_status_and_correction_are_recorded_with_the_staff_member(client, 
     assert "پاسخ ارسال شد" in page and "گروه عملیاتی فردا اعزام می‌شود." in page
     with gateway.sessions() as s:
         reply = s.scalar(select(OutboundMessage).where(OutboundMessage.kind == "staff_reply"))
-    assert (reply.status, reply.to_phone, reply.segments) == ("sent", "+989121234567", 1)
+    assert (reply.status, reply.to_address, reply.segments) == ("sent", "+989121234567", 1)
     assert "خالی" in post(client, f"/tickets/{code}/reply", {"body": "   "}).get_data(as_text=True)
     page = post(client, f"/tickets/{code}/status", {"status": "not_doable", "note": ""}).get_data(as_text=True)
     assert "ممکن نیست" in page
@@ -308,7 +308,7 @@ def test_admin_pages_render_for_admins(client, people):
 
 
 def test_behind_a_proxy_the_client_address_comes_from_x_forwarded_for(settings, clock, gateway):
-    from sms_gateway import create_app
+    from sms_gateway.web import create_app
 
     app = create_app(settings.replace(proxy_hops=1), clock=clock)
     create_staff(app.extensions["sms_gateway"].sessions, "proxied", PASSWORD, "operator", None, clock())
@@ -326,7 +326,7 @@ def test_behind_a_proxy_the_client_address_comes_from_x_forwarded_for(settings, 
 
 
 def test_corrections_become_labelled_examples_for_evaluate(client, people, gateway):
-    from sms_gateway.queries import corrected_examples
+    from sms_gateway.services.corrections import corrected_examples
     from sms_gateway.understanding.evaluate import score
 
     code = say(client, "آب کوچه رو گرفته بوی بدی میده تو فین")
@@ -335,5 +335,5 @@ def test_corrections_become_labelled_examples_for_evaluate(client, people, gatew
     [row] = corrected_examples(gateway.sessions)
     assert row["text"] == "آب کوچه رو گرفته بوی بدی میده تو فین"
     assert (row["intent"], row["category"], row["neighbourhood"]) == ("report", "drainage", "ماداب")
-    scores = score([row], gateway.intake.classifier)
+    scores = score([row], gateway.ctx.classifier)
     assert scores.total["neighbourhood"] == 1 and scores.right["neighbourhood"] == 0  # the classifier said فین

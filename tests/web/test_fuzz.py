@@ -6,11 +6,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from tests.web.test_dashboard import PASSWORD, login
-from sms_gateway.staff import create_staff
+from sms_gateway.services.staff import create_staff
 
 WEBHOOKS = ["/webhooks/console/sms", "/webhooks/twilio/sms", "/webhooks/twilio/status",
-            "/webhooks/kavenegar/kave-token-123/sms", "/webhooks/kavenegar/kave-token-123/status",
-            "/webhooks/kavenegar/wrong/sms", "/webhooks/melipayamak/meli-token-456/sms"]
+            "/webhooks/kavenegar/kave-token-0123456789abcdef/sms", "/webhooks/kavenegar/kave-token-0123456789abcdef/status",
+            "/webhooks/kavenegar/wrong/sms", "/webhooks/melipayamak/meli-token-0123456789abcdef/sms"]
 FIELDS = ["from", "to", "text", "id", "message", "messageid", "sender", "receptor", "From", "To", "Body",
           "MessageSid", "body", "status", "recId", "username", "password", "note", "category", "neighbourhood",
           "csrf_token", "action", "user_id", "new_password", "title", "canned_id", "q", "after"]

@@ -5,8 +5,8 @@ import json
 import logging
 import re
 
-from sms_gateway.lifecycle import set_status_by_code
-from sms_gateway.logs import JsonFormatter, safe_path
+from tests.support import set_status
+from sms_gateway.adapters.logs import JsonFormatter, safe_path
 
 
 def say(client, text, sender="09121234567"):
@@ -21,8 +21,7 @@ def test_metrics_in_prometheus_text_format(client, gateway, clock):
     say(client, "چاله عمیق تو خیابون فین")
     say(client, "زباله ها جمع نشده تو طاهرآباد", "09130000000")
     code = re.search(r"[۰-۹]{8}", say(client, "سگ ولگرد تو پارک طاهرآباد", "09350000000")).group(0)
-    set_status_by_code(gateway.sessions, code.translate(str.maketrans("۰۱۲۳۴۵۶۷۸۹", "0123456789")), "referred",
-                       "op", "", gateway.followups)
+    set_status(gateway, code, "referred", "", "op")
     clock.advance(minutes=5)
     response = client.get("/metrics")
     body = response.get_data(as_text=True)
@@ -38,11 +37,11 @@ def test_metrics_in_prometheus_text_format(client, gateway, clock):
 
 def test_log_lines_are_json_with_masked_phones_and_no_secrets(client, gateway, caplog):
     caplog.set_level(logging.INFO)
-    client.post("/webhooks/kavenegar/kave-token-123/sms", data={
+    client.post("/webhooks/kavenegar/kave-token-0123456789abcdef/sms", data={
         "messageid": "1", "from": "09121234567", "to": "10007000137", "message": "چاله عمیق تو خیابون فین"})
     lines = [json.loads(JsonFormatter().format(r)) for r in caplog.records]
     text = "\n".join(json.dumps(line, ensure_ascii=False) for line in lines)
-    assert "kave-token-123" not in text and "kave-key-SECRET" not in text
+    assert "kave-token-0123456789abcdef" not in text and "kave-key-SECRET" not in text
     assert "09121234567" not in text and "9121234567" not in text
     request = next(line for line in lines if line["msg"] == "request")
     assert request["path"] == "/webhooks/kavenegar/***/sms" and request["method"] == "POST"

@@ -1,0 +1,199 @@
+"""Storage: typed SQLAlchemy 2 mappings. Schema changes go through Alembic migrations."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Optional
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .db import Base, UTCDateTime
+
+
+class Citizen(Base):
+    """A person; reached through one or more contacts (an SMS number, a Bale chat…)."""
+
+    __tablename__ = "citizen"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Contact(Base):
+    """Where a citizen is reached: a channel and an address on it (sms + +98…)."""
+
+    __tablename__ = "contact"
+    __table_args__ = (UniqueConstraint("channel", "address", name="uq_contact_channel_address"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizen.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    address: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class InboundMessage(Base):
+    """A message as the provider delivered it, stored before anything reads it; what reading it gave
+    (intent, ticket, reply) is filled in by the same transaction, or later by a retry."""
+
+    __tablename__ = "inbound_message"
+    __table_args__ = (UniqueConstraint("provider", "provider_message_id", name="uq_inbound_provider_id"),
+                      Index("ix_inbound_state", "state", "received_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(String(20))
+    provider_message_id: Mapped[str] = mapped_column(String(100))
+    channel: Mapped[str] = mapped_column(String(20), default="sms")
+    sender: Mapped[str] = mapped_column(String(64))
+    to_number: Mapped[str] = mapped_column(String(40), default="")
+    text: Mapped[str] = mapped_column(Text)
+    raw_payload: Mapped[dict] = mapped_column(JSON)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    truncated: Mapped[bool] = mapped_column(Boolean, default=False)
+    state: Mapped[str] = mapped_column(String(12), default="received")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[Optional[str]] = mapped_column(Text)
+    processed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    citizen_id: Mapped[Optional[int]] = mapped_column(ForeignKey("citizen.id"), index=True)
+    contact_id: Mapped[Optional[int]] = mapped_column(ForeignKey("contact.id"))
+    intent: Mapped[Optional[str]] = mapped_column(String(30))
+    ticket_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ticket.id"), index=True)
+    reply_text: Mapped[Optional[str]] = mapped_column(Text)
+
+
+class Ticket(Base):
+    __tablename__ = "ticket"
+    __table_args__ = (Index("ix_ticket_status_opened", "status", "opened_at"),
+                      Index("ix_ticket_duplicate_lookup", "category", "neighbourhood", "opened_at"),
+                      Index("ix_ticket_queue", "opened_at", "id"),
+                      Index("ix_ticket_region_opened", "region", "opened_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tracking_code: Mapped[str] = mapped_column(String(12), unique=True)
+    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizen.id"), index=True)
+    contact_id: Mapped[Optional[int]] = mapped_column(ForeignKey("contact.id"))  # follow-ups go here
+    channel: Mapped[str] = mapped_column(String(20), default="sms")  # where the request came in
+    status: Mapped[str] = mapped_column(String(20))
+    intent: Mapped[str] = mapped_column(String(30))
+    category: Mapped[Optional[str]] = mapped_column(String(40))
+    neighbourhood: Mapped[Optional[str]] = mapped_column(String(80))
+    region: Mapped[Optional[int]] = mapped_column(Integer, index=True)
+    description: Mapped[str] = mapped_column(Text)
+    emergency: Mapped[bool] = mapped_column(Boolean, default=False)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Conversation and follow-ups
+    expected_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)  # opened + the category's SLA
+    closed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    asked: Mapped[Optional[str]] = mapped_column(String(20))  # "place" or "category" while needs_info
+    asked_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    incomplete: Mapped[bool] = mapped_column(Boolean, default=False)  # the citizen never answered
+    next_reminder_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, index=True)
+    overdue_notified: Mapped[bool] = mapped_column(Boolean, default=False)
+    verdict: Mapped[Optional[str]] = mapped_column(String(12))  # asked, accepted, objected
+    verdict_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    supervisor_flag: Mapped[bool] = mapped_column(Boolean, default=False)
+    linked_to_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ticket.id"), index=True)
+
+    events: Mapped[list["TicketEvent"]] = relationship(order_by="TicketEvent.id", back_populates="ticket")
+
+
+class TicketEvent(Base):
+    __tablename__ = "ticket_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
+    actor: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(40))
+    note: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="events")
+
+
+class OutboundMessage(Base):
+    __tablename__ = "outbound_message"
+    __table_args__ = (Index("ix_outbound_status_due", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizen.id"), index=True)
+    contact_id: Mapped[Optional[int]] = mapped_column(ForeignKey("contact.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(20), default="sms")
+    to_address: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    segments: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(30))
+    provider: Mapped[str] = mapped_column(String(20))
+    provider_message_id: Mapped[Optional[str]] = mapped_column(String(100), index=True)
+    # queued → sending → sent → delivered | failed; suppressed (opt-out), superseded (a newer status won)
+    status: Mapped[str] = mapped_column(String(12))
+    automated: Mapped[bool] = mapped_column(Boolean, default=False)  # deferred at night, stopped by opt-out
+    claimed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[Optional[str]] = mapped_column(Text)
+    ticket_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ticket.id"), index=True)
+    inbound_id: Mapped[Optional[int]] = mapped_column(ForeignKey("inbound_message.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+
+class StaffUser(Base):
+    __tablename__ = "staff_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20))  # operator, supervisor, admin
+    region: Mapped[Optional[int]] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class JobRun(Base):
+    """When each scheduled job last ran: /healthz and monitoring read it."""
+
+    __tablename__ = "job_run"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    last_run_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_error: Mapped[Optional[str]] = mapped_column(Text)
+
+
+class LoginFailure(Base):
+    """Failed logins, for throttling across web workers."""
+
+    __tablename__ = "login_failure"
+    __table_args__ = (Index("ix_login_failure_username_at", "username", "at"),
+                      Index("ix_login_failure_ip_at", "ip", "at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80))
+    ip: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Correction(Base):
+    """A staff member corrected what the classifier read: the data to improve understanding."""
+
+    __tablename__ = "correction"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
+    field: Mapped[str] = mapped_column(String(20))  # category, neighbourhood
+    old_value: Mapped[Optional[str]] = mapped_column(String(80))
+    new_value: Mapped[Optional[str]] = mapped_column(String(80))
+    text: Mapped[str] = mapped_column(Text)
+    staff: Mapped[str] = mapped_column(String(80))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CannedResponse(Base):
+    """Ready answers for the reply box; seeded from templates/canned.toml, edited by admins."""
+
+    __tablename__ = "canned_response"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(80), unique=True)
+    body: Mapped[str] = mapped_column(Text)

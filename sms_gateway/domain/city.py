@@ -1,0 +1,114 @@
+"""City data: the municipality's name and line, its regions, departments, categories with their SLA
+hours, and its places. Data, not code: one TOML file per city (bundled by name, or any path)."""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+CITIES_DIR = Path(__file__).resolve().parent.parent / "data" / "cities"
+
+
+@dataclass(frozen=True)
+class Place:
+    name: str
+    kind: str
+    region: int | None
+    confidence: str
+    variants: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Category:
+    code: str
+    label: str
+    department: str
+    sla_hours: int
+
+
+@dataclass(frozen=True)
+class Region:
+    number: int
+    name: str
+
+
+@dataclass(frozen=True)
+class CityData:
+    key: str                      # "kashan": the bundled name, or the file's stem
+    name: str                     # «کاشان»
+    line: str                     # the SMS line citizens write to
+    phone: str                    # the number citizens call (137)
+    authenticated_channel: str    # where identity-bound services are done
+    regions: tuple[Region, ...]
+    departments: dict[str, str]   # code → Persian label
+    categories: tuple[Category, ...]
+    places: tuple[Place, ...]
+    ambiguous: frozenset[str]     # place names that are ordinary words too: matched after a cue only
+    place_cues: tuple[str, ...]
+    outside: tuple[str, ...]      # towns outside the municipality
+
+    def category(self, code: str | None) -> Category | None:
+        return next((c for c in self.categories if c.code == code), None)
+
+    def place(self, name: str | None) -> Place | None:
+        return next((p for p in self.places if p.name == name), None)
+
+    def region_name(self, number: int | None) -> str | None:
+        return next((r.name for r in self.regions if r.number == number), None)
+
+    def sla_hours(self, category: str | None) -> int:
+        found = self.category(category) or self.category("other")
+        return found.sla_hours if found else 72
+
+    def category_label(self, category: str | None) -> str:
+        found = self.category(category)
+        return found.label if found else "سایر"
+
+
+def bundled_cities() -> list[str]:
+    return sorted(p.stem for p in CITIES_DIR.glob("*.toml"))
+
+
+def city_file(name_or_path: str) -> Path:
+    """A bundled city by name («kashan», «isfahan»); any other value is a file path."""
+    bundled = CITIES_DIR / f"{name_or_path or 'kashan'}.toml"
+    return bundled if bundled.exists() else Path(name_or_path)
+
+
+@lru_cache(maxsize=8)
+def load_city(name_or_path: str = "kashan") -> CityData:
+    """Read a city; a wrong file fails loudly with the file and entry named."""
+    path = city_file(name_or_path)
+    try:
+        with path.open("rb") as fh:
+            raw = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ValueError(f"city data {name_or_path!r}: no bundled city of that name and no such file") from None
+    try:
+        return _city(path.stem, raw)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"{path}: {exc}") from None
+
+
+def _city(key: str, raw: dict[str, Any]) -> CityData:
+    about = raw["city"]
+    places = tuple(Place(p["name"], p.get("kind", "neighbourhood"), p.get("region") or None,
+                         p.get("confidence", "unknown"), tuple(p.get("variants", ()))) for p in raw["place"])
+    categories = tuple(Category(c["code"], c["label"], c["department"], int(c["sla_hours"]))
+                       for c in raw["category"])
+    regions = tuple(Region(int(r["number"]), r["name"]) for r in raw["region"])
+    departments = {d["code"]: d["label"] for d in raw["department"]}
+    unknown = {c.department for c in categories} - set(departments)
+    if unknown:
+        raise ValueError(f"categories name departments that are not listed: {', '.join(sorted(unknown))}")
+    numbers = {r.number for r in regions}
+    stray = sorted({p.name for p in places if p.region is not None and p.region not in numbers})
+    if stray:
+        raise ValueError(f"places in regions the city does not have: {', '.join(stray[:5])}")
+    words = raw.get("place_words", {})
+    return CityData(key, about["name"], str(about["line"]), str(about.get("phone", "137")),
+                    about["authenticated_channel"], regions, departments, categories, places,
+                    frozenset(words.get("ambiguous", ())), tuple(words.get("place_cues", ())),
+                    tuple(words.get("outside", ())))

@@ -1,0 +1,104 @@
+"""Names for every value the product stores as a string: statuses, kinds, verdicts, channels."""
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    REGISTERED = "registered"
+    REFERRED = "referred"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    NOT_DOABLE = "not_doable"
+    NEEDS_INFO = "needs_info"
+    REOPENED = "reopened"
+
+
+class Verdict(StrEnum):
+    ASKED = "asked"
+    ACCEPTED = "accepted"
+    OBJECTED = "objected"
+
+
+class Channel(StrEnum):
+    """Where a contact is reached and where a message came from."""
+
+    SMS = "sms"
+    BALE = "bale"
+    PHONE = "phone"      # a call typed in by staff; answered by SMS
+    WEB = "web"          # the citizen web page; answered by SMS
+    OPEN311 = "open311"  # the municipality's website and apps; answered by SMS
+
+
+class OutboxStatus(StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    SUPPRESSED = "suppressed"    # the citizen opted out before it went
+    SUPERSEDED = "superseded"    # a newer message about the same ticket went instead
+
+
+class InboundState(StrEnum):
+    RECEIVED = "received"    # stored raw, not yet understood
+    PROCESSED = "processed"
+    FAILED = "failed"        # reading it failed; kept, shown to staff, retried by the scheduler
+
+
+class Kind(StrEnum):
+    """What an outbound message is; direct answers and automated follow-ups alike."""
+
+    ACK = "ack"
+    ACK_DUPLICATE = "ack_duplicate"
+    ASK_PLACE = "ask_place"
+    ASK_CATEGORY = "ask_category"
+    ASK_BOTH = "ask_both"
+    ASK_WHAT = "ask_what"
+    CLARIFIED = "clarified"
+    EMERGENCY = "emergency"
+    IDENTITY_REQUIRED = "identity_required"
+    OPTED_OUT = "opted_out"
+    OPTED_IN = "opted_in"
+    OUTSIDE_CITY = "outside_city"
+    STATUS = "status"
+    STATUS_NO_CODE = "status_no_code"
+    STATUS_UNKNOWN = "status_unknown"
+    TOO_MANY = "too_many"
+    VERDICT_THANKS = "verdict_thanks"
+    VERDICT_OBJECTED = "verdict_objected"
+    STAFF_REPLY = "staff_reply"
+    REFERRED = "referred"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    NOT_DOABLE = "not_doable"
+    REOPENED = "reopened"
+    NEEDS_INFO = "needs_info"
+    REGISTERED = "registered"
+    REMINDER = "reminder"
+    OVERDUE = "overdue"
+
+
+class Action(StrEnum):
+    """What a ticket event records."""
+
+    OPENED = "opened"
+    STATUS = "status"
+    REPLY = "reply"
+    CORRECTED = "corrected"
+    LINKED = "linked"
+    ASKED = "asked"
+    ANSWERED = "answered"
+    VERDICT = "verdict"
+    NOTE = "note"
+    PHONE_REVEALED = "phone_revealed"
+
+
+class Role(StrEnum):
+    OPERATOR = "operator"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+
+ACTOR_CITIZEN = "citizen"
+ACTOR_SYSTEM = "system"

@@ -1,0 +1,340 @@
+"""Use case: a message arrives. Store it raw and once, then read it, decide and answer.
+
+The raw message is inserted first (a provider's retry is refused right there by the unique message id).
+Reading it (the citizen, their tickets, understanding, the decision, the ticket and the reply) follows in
+the same transaction, so a message and everything it caused commit together. Should reading it fail,
+the transaction is rolled back and the raw message alone is stored again, marked failed, in a second
+transaction: it is kept, shown to staff and retried by the scheduler, and the provider gets its normal
+answer, never a 5xx loop. A second transaction costs nothing while nothing fails; a savepoint costs
+a round trip on every message (bench/statements.py).
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from threading import Lock
+from time import perf_counter
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from ..adapters.models import InboundMessage, Ticket
+from ..adapters.texts import jalali_date
+from ..domain.decide import Act, CitizenFacts, Decision, TicketFacts, decide, similar_key
+from ..domain.phones import normalise_phone
+from ..domain.tickets import AWAITING_CITY, CITIZEN_LABELS, OPEN
+from ..domain.understanding import Understanding
+from ..domain.values import ACTOR_SYSTEM, Action, Channel, InboundState, Kind, Verdict
+from ..providers.base import MAX_ADDRESS, MAX_MESSAGE_ID, Received
+from . import citizens, lifecycle
+from .context import Context
+
+log = logging.getLogger("sms_gateway.intake")
+CONTENT_DEDUP_WINDOW = timedelta(minutes=10)  # providers without a message id: a repeat this soon is a retry
+MAX_ATTEMPTS = 5
+
+
+class Timing:
+    """Sum and count of durations in this process, for /metrics."""
+
+    def __init__(self) -> None:
+        self.total, self.count = 0.0, 0
+        self._lock = Lock()
+
+    def observe(self, seconds: float) -> None:
+        with self._lock:
+            self.total += seconds
+            self.count += 1
+
+
+CLASSIFY_TIME = Timing()
+
+
+@dataclass(frozen=True)
+class Receipt:
+    reply: str | None
+    ticket_code: str | None = None
+    outbound_id: int | None = None   # a reply to send once committed (providers that do not answer inline)
+    duplicate: bool = False
+    failed: bool = False
+
+
+def clean(message: Received) -> Received:
+    """Nothing the database refuses: no NUL anywhere, ids and addresses within their columns."""
+    message_id = _strip(message.message_id)
+    if len(message_id) > MAX_MESSAGE_ID:
+        message_id = "h:" + hashlib.sha256(message_id.encode()).hexdigest()
+    return replace(message, message_id=message_id, sender=_strip(message.sender)[:MAX_ADDRESS],
+                   recipient=_strip(message.recipient)[:40], text=_strip(message.text), raw=_strip_json(message.raw),
+                   shared_phone=_strip(message.shared_phone)[:MAX_ADDRESS])
+
+
+def _strip(text: str) -> str:
+    return text.replace("\x00", "") if "\x00" in text else text
+
+
+def _strip_json(value: Any) -> Any:
+    if isinstance(value, str):
+        return _strip(value)
+    if isinstance(value, dict):
+        return {_strip(str(k)): _strip_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_strip_json(v) for v in value]
+    return value if value is None or isinstance(value, (bool, int, float)) else _strip(str(value))
+
+
+def address_of(message: Received) -> str:
+    """The sender as stored: an SMS number as +98…; another channel's id as given. Raises InvalidPhone."""
+    return normalise_phone(message.sender) if message.channel == Channel.SMS else message.sender
+
+
+def receive(ctx: Context, message: Received, now: datetime, reply_inline: bool) -> Receipt:
+    """Store and answer one message; a retry of one already stored gets the same answer."""
+    message = clean(message)
+    address = address_of(message)
+    for attempt in range(3):
+        try:
+            return _receive_once(ctx, message, address, now, reply_inline)
+        except IntegrityError:
+            continue  # a tracking code collision or a concurrent new contact: read it again
+        except DBAPIError as exc:
+            if not exc.connection_invalidated or attempt:
+                raise
+            continue  # the database dropped a pooled connection (a restart): the pool let it go, try again
+    return _store_failed(ctx, message, address, now, "could not be processed after 3 attempts")
+
+
+def _receive_once(ctx: Context, message: Received, address: str, now: datetime, reply_inline: bool) -> Receipt:
+    with ctx.sessions() as session:
+        session.begin()
+        try:
+            if not message.message_id:
+                message = _content_id(session, message, address, now)
+            inbound_id = _store_raw(session, message, address, now, InboundState.RECEIVED)
+            receipt = _stored_answer(session, message) if inbound_id is None else \
+                _process(ctx, session, inbound_id, message, address, now, reply_inline)
+            session.commit()
+            return receipt
+        except (IntegrityError, OperationalError):
+            session.rollback()
+            raise
+        except DBAPIError as exc:
+            session.rollback()
+            if exc.connection_invalidated:
+                raise
+            error = f"{type(exc).__name__}: {exc.orig}"
+        except Exception as exc:  # reading the message failed: keep it, say so, retry it later
+            session.rollback()
+            log.exception("inbound %s from %s could not be processed", message.message_id, message.provider)
+            error = f"{type(exc).__name__}: {exc}"
+    return _store_failed(ctx, message, address, now, error)
+
+
+def _store_failed(ctx: Context, message: Received, address: str, now: datetime, error: str) -> Receipt:
+    with ctx.sessions.begin() as session:
+        inbound_id = _store_raw(session, message, address, now, InboundState.FAILED, error=error[:500])
+        if inbound_id is None:
+            return _stored_answer(session, message)
+    return Receipt(None, failed=True)
+
+
+def _store_raw(session: Session, m: Received, address: str, now: datetime, state: str,
+               error: str | None = None) -> int | None:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING id: None when this provider message is stored already."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(InboundMessage).values(
+        provider=m.provider, provider_message_id=m.message_id, channel=m.channel, sender=address,
+        to_number=m.recipient, text=m.text, raw_payload=m.raw, received_at=now, state=state,
+        attempts=0 if state == InboundState.RECEIVED else 1, last_error=error, truncated=False,
+    ).on_conflict_do_nothing(index_elements=["provider", "provider_message_id"]).returning(InboundMessage.id)
+    return session.execute(statement).scalar()
+
+
+def _content_id(session: Session, m: Received, address: str, now: datetime) -> Received:
+    """A provider without message ids: the same sender, line and text within the window is a retry,
+    except a status query, which is always answered."""
+    earlier = session.execute(select(InboundMessage.provider_message_id, InboundMessage.intent).where(
+        InboundMessage.provider == m.provider, InboundMessage.sender == address, InboundMessage.to_number == m.recipient,
+        InboundMessage.received_at > now - CONTENT_DEDUP_WINDOW, InboundMessage.text == m.text)
+        .order_by(InboundMessage.id.desc()).limit(1)).first()
+    if earlier is not None and earlier.intent != "status_query":
+        return replace(m, message_id=earlier.provider_message_id)
+    digest = hashlib.sha256(f"{address}|{m.recipient}|{m.text}|{now.isoformat()}".encode()).hexdigest()[:40]
+    return replace(m, message_id="h:" + digest)
+
+
+def _stored_answer(session: Session, m: Received) -> Receipt:
+    row = session.execute(select(InboundMessage.reply_text, InboundMessage.ticket_id, InboundMessage.state).where(
+        InboundMessage.provider == m.provider, InboundMessage.provider_message_id == m.message_id)).first()
+    if row is None:
+        return Receipt(None, duplicate=True)
+    code = session.scalar(select(Ticket.tracking_code).where(Ticket.id == row.ticket_id)) if row.ticket_id else None
+    return Receipt(row.reply_text, code, None, duplicate=True, failed=row.state == InboundState.FAILED)
+
+
+def _process(ctx: Context, session: Session, inbound_id: int, m: Received, address: str, now: datetime,
+             reply_inline: bool) -> Receipt:
+    who = citizens.identify(session, m.channel, address, now)
+    text = m.text[:ctx.max_text_chars]
+    started = perf_counter()
+    u = ctx.classifier.classify(text)
+    CLASSIFY_TIME.observe(perf_counter() - started)
+    tickets = [] if who.is_new else _their_tickets(ctx, session, who.citizen_id, now)
+    key = similar_key(u)
+    similar = _open_similar(ctx, session, key, now) if key else None
+    facts = CitizenFacts(is_new=who.is_new, opted_out=who.opted_out,
+                         blocked=address in ctx.policy.blocked_numbers)
+    decision = decide(text, u, facts, tickets, similar, ctx.policy, now)
+    ticket_id, code, reply = _carry_out(ctx, session, decision, u, text, who, m, now)
+    if ticket_id is not None and len(m.text) > ctx.max_text_chars:
+        lifecycle.record_event(session, ticket_id, ACTOR_SYSTEM, Action.NOTE,
+                               f"متن پیام {len(m.text)} نویسه بود و برای پردازش به {ctx.max_text_chars} نویسه "
+                               "کوتاه شد", now)
+    session.execute(update(InboundMessage).where(InboundMessage.id == inbound_id).values(
+        state=InboundState.PROCESSED, attempts=InboundMessage.attempts + 1, processed_at=now,
+        citizen_id=who.citizen_id, contact_id=who.contact_id, intent=u.intent, ticket_id=ticket_id,
+        reply_text=reply, truncated=len(m.text) > ctx.max_text_chars, last_error=None))
+    outbound_id = None
+    if reply is not None and decision.reply is not None:
+        outbound_id = ctx.outbox.queue_reply(
+            session, citizen_id=who.citizen_id, contact_id=who.contact_id, channel=m.channel, address=address,
+            text=reply, kind=decision.reply, now=now, ticket_id=ticket_id, inbound_id=inbound_id,
+            provider=m.provider, sent_inline=reply_inline)
+    return Receipt(reply, code, None if reply_inline else outbound_id)
+
+
+def _carry_out(ctx: Context, session: Session, d: Decision, u: Understanding, text: str, who: citizens.Identity,
+               m: Received, now: datetime) -> tuple[int | None, str | None, str | None]:
+    """Do what was decided; (the ticket it concerns, its code, the reply)."""
+    t = ctx.texts
+    if d.act == Act.IGNORE:
+        return None, None, None
+    if d.act == Act.VERDICT and d.ticket is not None and d.verdict is not None:
+        lifecycle.record_verdict(ctx, session, d.ticket.id, d.verdict, now)
+        return d.ticket.id, d.ticket.code, t.render(d.reply or Kind.VERDICT_THANKS, code=d.ticket.code)
+    if d.act == Act.STATUS:
+        return None, None, status_reply(ctx, session, who.citizen_id, u.tracking_code)
+    if d.act in (Act.OPT_OUT, Act.OPT_IN):
+        citizens.set_opted_out(session, who.citizen_id, d.act == Act.OPT_OUT)
+    if d.act == Act.COMPLETE and d.ticket is not None:
+        lifecycle.complete(ctx, session, d.ticket.id, u, text, now)
+        return d.ticket.id, d.ticket.code, t.render(Kind.CLARIFIED, code=d.ticket.code)
+    if d.act == Act.OPEN:
+        opened = lifecycle.open_ticket(ctx, session, citizen_id=who.citizen_id, contact_id=who.contact_id,
+                                       channel=m.channel, u=u, text=text, now=now, ask=d.ask, link_to=d.link_to)
+        return opened.id, opened.code, _render_reply(ctx, d, u, opened.code)
+    return None, None, _render_reply(ctx, d, u, None) if d.reply else None
+
+
+_SERVICES = {"fire": ("125", "آتش‌نشانی"), "ambulance": ("115", "اورژانس"), "police": ("110", "پلیس"),
+             "gas": ("194", "فوریت گاز"), "accident": ("115", "اورژانس"), "power": ("121", "فوریت برق"),
+             "water": ("122", "آب و فاضلاب")}
+
+
+def _render_reply(ctx: Context, d: Decision, u: Understanding, code: str | None) -> str:
+    if d.reply == Kind.EMERGENCY:
+        number, service = _SERVICES.get(u.emergency_service or "", _SERVICES["fire"])
+        return ctx.texts.render(Kind.EMERGENCY, number=number, service=service, code=code)
+    if d.reply == Kind.OUTSIDE_CITY:
+        return ctx.texts.render(Kind.OUTSIDE_CITY, place=u.outside_city)
+    if d.reply == Kind.TOO_MANY:
+        return ctx.texts.render(Kind.TOO_MANY, limit=ctx.policy.max_tickets_per_day)
+    return ctx.texts.render(d.reply or Kind.ASK_WHAT, code=code)
+
+
+def status_reply(ctx: Context, session: Session, citizen_id: int, code: str | None) -> str:
+    """The status of the citizen's own ticket; an unknown code and another's code read the same."""
+    t = ctx.texts
+    if not code:
+        return t.render(Kind.STATUS_NO_CODE)
+    ticket = session.scalar(select(Ticket).where(Ticket.tracking_code == code, Ticket.citizen_id == citizen_id))
+    if ticket is None:
+        return t.render(Kind.STATUS_UNKNOWN, code=code)
+    return t.render(Kind.STATUS, code=code, status_label=CITIZEN_LABELS[ticket.status],
+                    updated=jalali_date(ticket.updated_at, ctx.policy.timezone))
+
+
+_TICKET_FACTS = (Ticket.id, Ticket.tracking_code, Ticket.status, Ticket.category, Ticket.neighbourhood,
+                 Ticket.opened_at, Ticket.emergency, Ticket.asked, Ticket.asked_at, Ticket.verdict, Ticket.closed_at)
+
+
+def _facts(row: Any) -> TicketFacts:
+    return TicketFacts(row.id, row.tracking_code, row.status, row.category, row.neighbourhood, row.opened_at,
+                       row.emergency, row.asked, row.asked_at, row.verdict, row.closed_at)
+
+
+def _their_tickets(ctx: Context, session: Session, citizen_id: int, now: datetime) -> list[TicketFacts]:
+    """One query for what decisions read of a known citizen's tickets: the open ones, one awaiting a
+    verdict, and today's (for the daily limit)."""
+    since = min(ctx.policy.local_day_start(now), now - timedelta(hours=ctx.policy.clarify_hours))
+    rows = session.execute(select(*_TICKET_FACTS).where(
+        Ticket.citizen_id == citizen_id,
+        or_(Ticket.status.in_(sorted(OPEN)), Ticket.verdict == Verdict.ASKED, Ticket.opened_at >= since))).all()
+    return [_facts(r) for r in rows]
+
+
+def _open_similar(ctx: Context, session: Session, key: tuple[str, str], now: datetime) -> TicketFacts | None:
+    """The oldest open report of the same problem at the same place of the last `duplicate_days`."""
+    category, neighbourhood = key
+    row = session.execute(select(*_TICKET_FACTS).where(
+        Ticket.category == category, Ticket.neighbourhood == neighbourhood,
+        Ticket.opened_at >= now - timedelta(days=ctx.policy.duplicate_days),
+        Ticket.status.in_(sorted(AWAITING_CITY)), Ticket.linked_to_id.is_(None))
+        .order_by(Ticket.opened_at).limit(1)).first()
+    return _facts(row) if row else None
+
+
+def retry_failed(ctx: Context, now: datetime, limit: int = 100) -> int:
+    """Read again the messages whose reading failed (the scheduler calls this); how many succeeded."""
+    with ctx.sessions() as session:
+        pending = session.execute(select(InboundMessage.id).where(
+            InboundMessage.state == InboundState.FAILED, InboundMessage.attempts < MAX_ATTEMPTS)
+            .order_by(InboundMessage.id).limit(limit)).scalars().all()
+    done = 0
+    for inbound_id in pending:
+        done += _retry_one(ctx, inbound_id, now)
+    return done
+
+
+def _retry_one(ctx: Context, inbound_id: int, now: datetime) -> int:
+    with ctx.sessions() as session:
+        session.begin()
+        try:
+            row = session.scalar(select(InboundMessage).where(
+                InboundMessage.id == inbound_id, InboundMessage.state == InboundState.FAILED).with_for_update())
+            if row is None:
+                session.rollback()
+                return 0
+            message = Received(row.provider, row.provider_message_id, row.sender, row.to_number, row.text,
+                               row.raw_payload, row.channel)
+            receipt = _process(ctx, session, row.id, message, row.sender, now, reply_inline=False)
+            session.commit()
+        except OperationalError:
+            session.rollback()
+            raise
+        except Exception as exc:
+            session.rollback()
+            log.warning("retrying inbound %s failed again: %s", inbound_id, exc)
+            _count_failure(ctx, inbound_id, f"{type(exc).__name__}: {exc}")
+            return 0
+    if receipt.outbound_id is not None:
+        ctx.outbox.deliver(ctx.sessions, receipt.outbound_id, now)
+    return 1
+
+
+def _count_failure(ctx: Context, inbound_id: int, error: str) -> None:
+    with ctx.sessions.begin() as session:
+        session.execute(update(InboundMessage).where(InboundMessage.id == inbound_id).values(
+            attempts=InboundMessage.attempts + 1, last_error=error[:500]))
+
+
+def anonymise(session: Session, citizen_id: int, token: str) -> None:
+    """Retention: the citizen's messages keep their text, lose the sender and the raw payload."""
+    session.execute(update(InboundMessage).where(InboundMessage.citizen_id == citizen_id)
+                    .values(raw_payload={}, sender=token))

@@ -1,0 +1,199 @@
+"""The one writer of tickets and their events: opening, completing, status changes (and the linked
+reports that follow them), verdicts and corrections, each with the follow-up SMS it causes."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Callable, Iterable
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from ..adapters.models import Correction, Ticket, TicketEvent
+from ..adapters.texts import jalali_date
+from ..domain.codes import new_tracking_code
+from ..domain.decide import TicketFacts
+from ..domain.text import UCS2_PART
+from ..domain.tickets import CITIZEN_LABELS, CLOSED, TRANSITIONS, check_transition, is_incomplete
+from ..domain.understanding import Understanding
+from ..domain.values import ACTOR_CITIZEN, ACTOR_SYSTEM, Action, Kind, Status, Verdict
+from .context import Context
+
+MAX_AUTOMATED_CHARS = 2 * UCS2_PART  # two UCS-2 segments
+Reach = Callable[[Ticket], bool]
+
+
+@dataclass(frozen=True)
+class Opened:
+    id: int
+    code: str
+    status: str
+
+
+def record_events(session: Session, events: Iterable[tuple[int, str, str, str]], now: datetime) -> None:
+    """(ticket id, actor, action, note) events in one statement."""
+    rows = [dict(ticket_id=ticket_id, actor=actor[:80], action=action, note=note, at=now)
+            for ticket_id, actor, action, note in events]
+    if rows:
+        session.execute(insert(TicketEvent), rows)
+
+
+def record_event(session: Session, ticket_id: int, actor: str, action: str, note: str, now: datetime) -> None:
+    record_events(session, [(ticket_id, actor, action, note)], now)
+
+
+def expected_at(ctx: Context, opened_at: datetime, category: str | None, emergency: bool = False) -> datetime:
+    """When a ticket of this category opened at `opened_at` should be done; an emergency in hours."""
+    hours = ctx.policy.emergency_sla_hours if emergency else ctx.city.sla_hours(category)
+    return opened_at + timedelta(hours=hours)
+
+
+def open_ticket(ctx: Context, session: Session, *, citizen_id: int, contact_id: int, channel: str,
+                u: Understanding, text: str, now: datetime, ask: str | None = None,
+                link_to: TicketFacts | None = None) -> Opened:
+    """A new ticket: an emergency goes straight to staff; a report lacking its place or problem waits for
+    the citizen's answer; one like an open ticket nearby is linked to it and shares its status. A plain
+    INSERT rather than the unit of work: this is the hot path of a storm of reports."""
+    emergency = u.intent == "emergency"
+    status = link_to.status if link_to else Status.NEEDS_INFO if ask else Status.REGISTERED
+    code = new_tracking_code()
+    ticket_id = session.execute(insert(Ticket).values(
+        tracking_code=code, citizen_id=citizen_id, contact_id=contact_id, channel=channel, status=status,
+        intent=u.intent, category=u.category, neighbourhood=u.neighbourhood, region=u.region, description=text,
+        emergency=emergency, opened_at=now, updated_at=now, expected_at=expected_at(ctx, now, u.category, emergency),
+        asked=ask, asked_at=now if ask else None, incomplete=False, overdue_notified=False, supervisor_flag=False,
+        next_reminder_at=now + timedelta(days=ctx.policy.reminder_days),
+        linked_to_id=link_to.id if link_to else None).returning(Ticket.id)).scalar_one()
+    events = [(ticket_id, ACTOR_CITIZEN, Action.OPENED, "")]
+    if ask:
+        events.append((ticket_id, ACTOR_SYSTEM, Action.ASKED, ask))
+    if link_to is not None:
+        events += [(ticket_id, ACTOR_SYSTEM, Action.LINKED, link_to.code),
+                   (link_to.id, ACTOR_SYSTEM, Action.LINKED, code)]
+    record_events(session, events, now)
+    return Opened(ticket_id, code, status)
+
+
+def complete(ctx: Context, session: Session, ticket_id: int, u: Understanding, text: str, now: datetime) -> Ticket:
+    """The citizen answered our question: take what the answer gives, then the ticket goes on to staff."""
+    ticket = session.get_one(Ticket, ticket_id, with_for_update=True)
+    if u.neighbourhood and ticket.neighbourhood is None:
+        ticket.neighbourhood, ticket.region = u.neighbourhood, u.region
+    if u.category not in (None, "other") and (ticket.category in (None, "other") or ticket.asked != "place"):
+        ticket.category = u.category
+        ticket.expected_at = expected_at(ctx, ticket.opened_at, ticket.category, ticket.emergency)
+    ticket.description = f"{ticket.description}\n{text}"
+    ticket.incomplete = is_incomplete(ticket.neighbourhood, ticket.category)
+    record_event(session, ticket.id, ACTOR_CITIZEN, Action.ANSWERED, text[:500], now)
+    change_status(ctx, session, ticket, Status.REGISTERED, ACTOR_CITIZEN, "", now, notify=False)
+    return ticket
+
+
+def change_status(ctx: Context, session: Session, ticket: Ticket, new: str, actor: str, note: str, now: datetime,
+                  notify: bool = True, reach: Reach | None = None) -> None:
+    """Move a ticket (and the reports linked to it) to `new`; raises IllegalTransition. `reach` says which
+    linked tickets the actor may change (a change never reaches a ticket its actor cannot see)."""
+    check_transition(ticket.status, new, note)
+    _apply_status(ctx, session, ticket, new, actor, note, now, notify)
+    if ticket.linked_to_id is None:
+        for linked in session.scalars(select(Ticket).where(Ticket.linked_to_id == ticket.id).with_for_update()):
+            if new in TRANSITIONS.get(linked.status, ()) and (reach is None or reach(linked)):
+                _apply_status(ctx, session, linked, new, actor,
+                              f"همراه درخواست {ticket.tracking_code}. {note}".strip(), now, notify)
+
+
+def _apply_status(ctx: Context, session: Session, ticket: Ticket, new: str, actor: str, note: str, now: datetime,
+                  notify: bool) -> None:
+    old = ticket.status
+    ticket.status, ticket.updated_at = new, now
+    record_event(session, ticket.id, actor, Action.STATUS, f"{old} → {new}" + (f": {note}" if note else ""), now)
+    if new in CLOSED:
+        ticket.closed_at, ticket.next_reminder_at = now, None
+        ticket.verdict, ticket.verdict_at = Verdict.ASKED, None
+    elif old in CLOSED:
+        ticket.closed_at = None
+        ticket.next_reminder_at = now + timedelta(days=ctx.policy.reminder_days)
+    if new != Status.NEEDS_INFO:
+        ticket.asked = None
+    if ticket.expected_at is None:
+        ticket.expected_at = expected_at(ctx, ticket.opened_at, ticket.category, ticket.emergency)
+    if notify:
+        ctx.outbox.queue_automated(session, ticket, new, status_text(ctx, ticket, new, note), now)
+
+
+def status_text(ctx: Context, ticket: Ticket, status: str, note: str) -> str:
+    """What the citizen is told when their ticket becomes `status`."""
+    t, code, p = ctx.texts, ticket.tracking_code, ctx.policy
+    if status == Status.REFERRED:
+        return t.render(Kind.REFERRED, code=code, category_label=ctx.city.category_label(ticket.category),
+                        expected=jalali_date(ticket.expected_at or ticket.opened_at, p.timezone))
+    if status == Status.DONE:
+        return t.render(Kind.DONE, code=code, accept=p.verdict_accept, object=p.verdict_object)
+    if status == Status.NOT_DOABLE:
+        return fit_two_segments(lambda reason: t.render(Kind.NOT_DOABLE, code=code, reason=reason,
+                                                        accept=p.verdict_accept, object=p.verdict_object), note)
+    if status == Status.REOPENED:
+        return t.render(Kind.REOPENED, code=code)
+    return t.render("status_changed", code=code, status_label=CITIZEN_LABELS[status])
+
+
+def fit_two_segments(render: Callable[[str], str], value: str) -> str:
+    """Render with `value` shortened (ending «…») until the text fits two UCS-2 segments."""
+    value = " ".join(value.split())
+    text = render(value)
+    while len(text) > MAX_AUTOMATED_CHARS and value:
+        overflow = len(text) - MAX_AUTOMATED_CHARS
+        value = value[: max(len(value) - overflow - 1, 0)].rstrip() + "…" if len(value) > overflow + 1 else ""
+        text = render(value)
+    return text
+
+
+def record_verdict(ctx: Context, session: Session, ticket_id: int, verdict: str, now: datetime) -> Ticket:
+    """The citizen's answer to the outcome: accepted, or objected (reopens, flags a supervisor)."""
+    ticket = session.get_one(Ticket, ticket_id, with_for_update=True)
+    ticket.verdict, ticket.verdict_at = verdict, now
+    record_event(session, ticket.id, ACTOR_CITIZEN, Action.VERDICT, verdict, now)
+    if verdict == Verdict.OBJECTED:
+        ticket.supervisor_flag = True
+        change_status(ctx, session, ticket, Status.REOPENED, ACTOR_CITIZEN, "اعتراض شهروند به نتیجه", now,
+                      notify=False)
+    return ticket
+
+
+def correct(ctx: Context, session: Session, ticket: Ticket, actor: str, category: str | None,
+            place_name: str | None, region: int | None, now: datetime) -> list[str]:
+    """Staff fixed what the classifier read; each change is kept as a Correction (data for training)."""
+    changed = []
+    if category and category != ticket.category:
+        _correction(session, ticket, "category", ticket.category, category, actor, now)
+        ticket.category = category
+        ticket.expected_at = expected_at(ctx, ticket.opened_at, category, ticket.emergency)
+        changed.append("category")
+    if place_name and place_name != ticket.neighbourhood:
+        _correction(session, ticket, "neighbourhood", ticket.neighbourhood, place_name, actor, now)
+        ticket.neighbourhood, ticket.region = place_name, region
+        changed.append("neighbourhood")
+    if changed:
+        ticket.updated_at = now
+        ticket.incomplete = is_incomplete(ticket.neighbourhood, ticket.category)
+    return changed
+
+
+def _correction(session: Session, t: Ticket, field_name: str, old: str | None, new: str, actor: str,
+                now: datetime) -> None:
+    session.add(Correction(ticket_id=t.id, field=field_name, old_value=old, new_value=new, text=t.description,
+                           staff=actor, at=now))
+    record_event(session, t.id, actor, Action.CORRECTED, f"{field_name}: {old or '-'} → {new}", now)
+
+
+def expire_questions(ctx: Context, session: Session, now: datetime) -> int:
+    """No answer within clarify_hours: the ticket goes on to staff, flagged incomplete."""
+    cutoff = now - timedelta(hours=ctx.policy.clarify_hours)
+    count = 0
+    for ticket in session.scalars(select(Ticket).where(Ticket.status == Status.NEEDS_INFO, Ticket.asked_at <= cutoff)
+                                  .with_for_update(skip_locked=True)):
+        ticket.incomplete = True
+        change_status(ctx, session, ticket, Status.REGISTERED, ACTOR_SYSTEM, "بی‌پاسخ ماند؛ ناقص به کارشناس رسید",
+                      now, notify=False)
+        count += 1
+    return count

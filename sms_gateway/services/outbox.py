@@ -1,0 +1,286 @@
+"""The outbox, the one writer of outbound messages: direct answers and automated follow-ups are rows
+written in the same transaction as their cause; sending them is done here too, exactly once each.
+
+A message is claimed (queued → sending, with the claim time) by a conditional UPDATE before it is
+sent, so two senders never both send it; on PostgreSQL candidates are read with FOR UPDATE SKIP LOCKED,
+so concurrent runs split the work. A sender that dies after claiming leaves the row `sending`; after the
+claim lease another run sends it again with the same local id (the outbound id), which providers with
+idempotency (Kavenegar's localid) absorb and others may deliver twice (README, "at-least-once").
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from threading import Lock
+from typing import Any, Mapping
+
+from sqlalchemy import and_, exists, insert, or_, select, update
+from sqlalchemy.orm import Session, aliased, sessionmaker
+
+from ..adapters.models import Citizen, Contact, OutboundMessage, Ticket
+from ..domain.phones import mask_phone
+from ..domain.policy import Policy, retry_delay
+from ..domain.text import count_segments
+from ..domain.values import Channel, OutboxStatus
+from ..providers.base import DeliveryReport, SendError, SendResult
+
+log = logging.getLogger("sms_gateway.outbound")
+CLAIM_BATCH = 20  # small: a claimed batch must be sent well within the lease, and a crash strands few
+
+
+class Failover:
+    """The main SMS provider, and a fallback that takes over after `after` failures in a row for
+    `cooldown`; then the main one is tried again. Kept per process: the scheduler does most sending."""
+
+    def __init__(self, main: str, fallback: str, after: int, cooldown: timedelta = timedelta(minutes=5)):
+        self.main, self.fallback, self.after, self.cooldown = main, fallback, after, cooldown
+        self.failures = 0
+        self.until: datetime | None = None
+        self._lock = Lock()
+
+    def choose(self, name: str, now: datetime) -> str:
+        with self._lock:
+            if name == self.main and self.until is not None and now < self.until:
+                return self.fallback
+            return name
+
+    def record(self, name: str, ok: bool, now: datetime) -> bool:
+        """Count the outcome; True when this failure has just switched sending to the fallback."""
+        if name != self.main:
+            return False
+        with self._lock:
+            if ok:
+                self.failures, self.until = 0, None
+                return False
+            self.failures += 1
+            if self.failures >= self.after:
+                self.failures, self.until = 0, now + self.cooldown
+                log.warning("%s failed %d times in a row: %s takes over for %s", self.main, self.after,
+                            self.fallback, self.cooldown)
+                return True
+            return False
+
+
+@dataclass(frozen=True)
+class Sent:
+    outbound_id: int
+    to: str
+    text: str
+    kind: str
+    ticket: str | None
+    status: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"to": self.to, "text": self.text, "kind": self.kind, "ticket": self.ticket}
+
+
+@dataclass
+class Outbox:
+    """The providers messages leave through: the SMS provider for the sms channel, a channel's own
+    provider for the others (Bale), and the failover between SMS panels."""
+
+    providers: Mapping[str, Any]
+    sms_provider: str
+    policy: Policy
+    failover: Failover | None = None
+
+    def provider_for(self, channel: str) -> str:
+        if channel == Channel.SMS:
+            return self.sms_provider
+        return next((name for name, p in self.providers.items() if p.channel == channel), self.sms_provider)
+
+    # --- writing rows -----------------------------------------------------------------------------
+
+    def queue_reply(self, session: Session, *, citizen_id: int, contact_id: int, channel: str, address: str,
+                    text: str, kind: str, now: datetime, ticket_id: int | None = None,
+                    inbound_id: int | None = None, provider: str | None = None, sent_inline: bool = False) -> int:
+        """A direct answer (never deferred at night, never stopped by opt-out); returns its id. One that
+        rides on the provider's webhook answer is written as sent."""
+        values = dict(citizen_id=citizen_id, contact_id=contact_id, channel=channel, to_address=address, text=text,
+                      segments=count_segments(text), kind=kind, provider=provider or self.provider_for(channel),
+                      status=OutboxStatus.SENT if sent_inline else OutboxStatus.QUEUED, automated=False,
+                      attempts=1 if sent_inline else 0, ticket_id=ticket_id, inbound_id=inbound_id,
+                      created_at=now, due_at=now, sent_at=now if sent_inline else None)
+        return session.execute(insert(OutboundMessage).values(**values).returning(OutboundMessage.id)).scalar_one()
+
+    def queue_automated(self, session: Session, ticket: Ticket, kind: str, text: str, now: datetime) -> None:
+        """A follow-up to the ticket's citizen through the contact the request came from, due now or when
+        the quiet hours end; an opted-out citizen's row is written as suppressed so staff see it."""
+        contact = session.execute(select(Contact.id, Contact.channel, Contact.address, Citizen.opted_out)
+                                  .join(Citizen, Citizen.id == Contact.citizen_id)
+                                  .where(Contact.id == ticket.contact_id)).first()
+        if contact is None:
+            return
+        session.execute(insert(OutboundMessage).values(
+            citizen_id=ticket.citizen_id, contact_id=contact.id, channel=contact.channel, to_address=contact.address,
+            text=text, segments=count_segments(text), kind=kind, provider=self.provider_for(contact.channel),
+            status=OutboxStatus.SUPPRESSED if contact.opted_out else OutboxStatus.QUEUED, automated=True,
+            attempts=0, ticket_id=ticket.id, created_at=now, due_at=self.policy.next_send_time(now)))
+
+    # --- sending ----------------------------------------------------------------------------------
+
+    def deliver(self, sessions: sessionmaker[Session], outbound_id: int, now: datetime) -> str:
+        """Send one queued direct answer now, right after its commit; returns its new status."""
+        with sessions.begin() as session:
+            claimed = _claim(session, [outbound_id], now, self.policy.claim_lease)
+            if not claimed:
+                status = session.scalar(select(OutboundMessage.status).where(OutboundMessage.id == outbound_id))
+                return status or "missing"
+        return self._send_claimed(sessions, claimed[0], now).status
+
+    def send_due(self, sessions: sessionmaker[Session], now: datetime, limit: int = 10_000) -> list[Sent]:
+        """Send every message due at `now`, honouring opt-out, quiet hours and one message per ticket."""
+        with sessions.begin() as session:
+            _suppress_opted_out(session)
+            if self.policy.is_quiet(now):
+                _defer_automated(session, now, self.policy.next_send_time(now))
+            _supersede_older(session, now)
+        results: list[Sent] = []
+        while len(results) < limit:
+            with sessions.begin() as session:
+                batch = _claim_due(session, now, min(CLAIM_BATCH, limit - len(results)), self.policy.claim_lease)
+            if not batch:
+                break
+            results += [self._send_claimed(sessions, row, now) for row in batch]
+        return results
+
+    def _send_claimed(self, sessions: sessionmaker[Session], row: Any, now: datetime) -> Sent:
+        name = self.failover.choose(row.provider, now) if self.failover else row.provider
+        try:
+            result = self._send_with(name, row)
+        except SendError as exc:
+            if self.failover is None or not self.failover.record(name, False, now):
+                return self._failed(sessions, row, str(exc), exc.retryable, now)
+            name = self.failover.fallback  # the main provider has just been given up on: try at once
+            try:
+                result = self._send_with(name, row)
+            except SendError as again:
+                return self._failed(sessions, row, str(again), again.retryable, now)
+        else:
+            if self.failover is not None:
+                self.failover.record(name, True, now)
+        with sessions.begin() as session:
+            session.execute(update(OutboundMessage).where(OutboundMessage.id == row.id).values(
+                status=OutboxStatus.SENT, provider=name, provider_message_id=result.provider_message_id[:100],
+                attempts=OutboundMessage.attempts + 1, sent_at=now, last_error=None))
+        log.info("sent outbound %s to %s via %s", row.id, mask_phone(row.to_address), name,
+                 extra={"outbound_id": row.id, "to": mask_phone(row.to_address), "provider": name, "kind": row.kind,
+                        "status": "sent"})
+        return Sent(row.id, row.to_address, row.text, row.kind, row.code, OutboxStatus.SENT)
+
+    def _send_with(self, name: str, row: Any) -> SendResult:
+        provider = self.providers.get(name)
+        if provider is None:
+            raise SendError(f"provider {name} is not configured", retryable=False)
+        try:
+            return provider.send(row.to_address, row.text, str(row.id))
+        except SendError:
+            raise
+        except Exception as exc:  # a provider answering something no adapter expected is a failed attempt
+            raise SendError(f"{name} answered unexpectedly: {type(exc).__name__}") from None
+
+    def _failed(self, sessions: sessionmaker[Session], row: Any, error: str, retryable: bool, now: datetime) -> Sent:
+        with sessions.begin() as session:
+            msg = session.get_one(OutboundMessage, row.id)
+            msg.attempts += 1
+            msg.last_error = error[:500]
+            if retryable and msg.attempts < self.policy.max_send_attempts:
+                msg.status, msg.due_at = OutboxStatus.QUEUED, now + retry_delay(msg.attempts)
+            else:
+                msg.status = OutboxStatus.FAILED
+            status = msg.status
+        log.warning("outbound %s attempt failed: %s (now %s)", row.id, error, status,
+                    extra={"outbound_id": row.id, "status": status, "error": error})
+        return Sent(row.id, row.to_address, row.text, row.kind, row.code, status)
+
+
+def record_delivery(sessions: sessionmaker[Session], report: DeliveryReport) -> bool:
+    """Apply a provider's delivery report; False when the message is not ours."""
+    with sessions.begin() as session:
+        msg = session.scalar(select(OutboundMessage).where(
+            OutboundMessage.provider == report.provider,
+            OutboundMessage.provider_message_id == report.message_id[:100]))
+        if msg is None:
+            return False
+        if not (msg.status == OutboxStatus.DELIVERED and report.status == OutboxStatus.SENT):
+            msg.status = report.status
+        if report.error:
+            msg.last_error = report.error[:500]
+        return True
+
+
+def anonymise(session: Session, citizen_id: int, token: str) -> None:
+    """Retention: the number on the citizen's outbound rows goes too."""
+    session.execute(update(OutboundMessage).where(OutboundMessage.citizen_id == citizen_id).values(to_address=token))
+
+
+def _due(now: datetime, lease: timedelta):
+    return or_(and_(OutboundMessage.status == OutboxStatus.QUEUED, OutboundMessage.due_at <= now),
+               and_(OutboundMessage.status == OutboxStatus.SENDING, OutboundMessage.claimed_at <= now - lease))
+
+
+def _unlocked(*conditions):
+    """Ids of queued automated rows matching `conditions` that no concurrent run holds: bulk updates
+    over them never wait on (or deadlock with) another run."""
+    return select(OutboundMessage.id).where(
+        OutboundMessage.status == OutboxStatus.QUEUED, OutboundMessage.automated.is_(True), *conditions
+    ).with_for_update(skip_locked=True).scalar_subquery()
+
+
+def _suppress_opted_out(session: Session) -> None:
+    opted_out = select(Citizen.id).where(Citizen.opted_out.is_(True))
+    session.execute(update(OutboundMessage).where(
+        OutboundMessage.id.in_(_unlocked(OutboundMessage.citizen_id.in_(opted_out))))
+        .values(status=OutboxStatus.SUPPRESSED).execution_options(synchronize_session=False))
+
+
+def _defer_automated(session: Session, now: datetime, morning: datetime) -> None:
+    session.execute(update(OutboundMessage).where(
+        OutboundMessage.id.in_(_unlocked(OutboundMessage.due_at <= now)))
+        .values(due_at=morning).execution_options(synchronize_session=False))
+
+
+def _supersede_older(session: Session, now: datetime) -> None:
+    """Coalesce: of a ticket's due automated messages only the newest goes out."""
+    newer = aliased(OutboundMessage)
+    session.execute(update(OutboundMessage).where(OutboundMessage.id.in_(_unlocked(
+        OutboundMessage.due_at <= now,
+        exists().where(newer.ticket_id == OutboundMessage.ticket_id, newer.automated.is_(True),
+                       newer.status == OutboxStatus.QUEUED, newer.due_at <= now, newer.id > OutboundMessage.id))))
+        .values(status=OutboxStatus.SUPERSEDED).execution_options(synchronize_session=False))
+
+
+_CLAIMED_COLUMNS = (OutboundMessage.id, OutboundMessage.to_address, OutboundMessage.text, OutboundMessage.provider,
+                    OutboundMessage.kind, OutboundMessage.ticket_id)
+
+
+def _claim(session: Session, ids: list[int], now: datetime, lease: timedelta) -> list[Any]:
+    """Mark the messages sending if they are still due; what sending them needs, oldest due first."""
+    if not ids:
+        return []
+    claimed = session.execute(update(OutboundMessage).where(OutboundMessage.id.in_(ids), _due(now, lease))
+                              .values(status=OutboxStatus.SENDING, claimed_at=now)
+                              .returning(*_CLAIMED_COLUMNS).execution_options(synchronize_session=False)).all()
+    codes = dict(session.execute(select(Ticket.id, Ticket.tracking_code).where(
+        Ticket.id.in_({r.ticket_id for r in claimed if r.ticket_id}))).all()) if claimed else {}
+    order = {i: n for n, i in enumerate(ids)}
+    return [_ClaimedRow(r.id, r.to_address, r.text, r.provider, r.kind, codes.get(r.ticket_id))
+            for r in sorted(claimed, key=lambda r: order[r.id])]
+
+
+def _claim_due(session: Session, now: datetime, size: int, lease: timedelta) -> list[Any]:
+    candidates = session.scalars(select(OutboundMessage.id).where(_due(now, lease))
+                                 .order_by(OutboundMessage.due_at, OutboundMessage.id)
+                                 .limit(size).with_for_update(skip_locked=True)).all()
+    return _claim(session, list(candidates), now, lease)
+
+
+@dataclass(frozen=True)
+class _ClaimedRow:
+    id: int
+    to_address: str
+    text: str
+    provider: str
+    kind: str
+    code: str | None
