@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export SMS_GATEWAY_DATABASE_URL ?= sqlite:///instance/sms_gateway.sqlite3
 
-.PHONY: run test install migrate bench clean
+.PHONY: run test lint install migrate bench clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ run: migrate
 
 test: install
 	$(BIN)/python -m pytest -q
+
+lint: install
+	$(BIN)/ruff check sms_gateway providers tests bench
+	$(BIN)/mypy sms_gateway providers
 
 bench: install
 	$(BIN)/python bench/classify.py

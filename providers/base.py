@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import hmac
 import json
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar, Mapping, Protocol, Sequence
+from typing import Any, ClassVar, Protocol
 
 # A message id longer than the column holds is kept as a digest of itself (providers retry with the same).
 MAX_MESSAGE_ID = 100

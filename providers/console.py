@@ -7,8 +7,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from .base import (DeliveryReport, Received, Route, SendResult, WebhookAnswer, WebhookRejected, WebhookRequest,
-                   require)
+from .base import DeliveryReport, Received, Route, SendResult, WebhookAnswer, WebhookRejected, WebhookRequest, require
 
 log = logging.getLogger("sms_gateway.console")
 

@@ -9,8 +9,21 @@ from typing import Any
 
 import requests
 
-from .base import (DeliveryReport, Received, Route, SendError, SendResult, WebhookAnswer, WebhookRequest,
-                   all_params, first, json_object, require, text_field, verify_path_token)
+from .base import (
+    DeliveryReport,
+    Received,
+    Route,
+    SendError,
+    SendResult,
+    WebhookAnswer,
+    WebhookRequest,
+    all_params,
+    first,
+    json_object,
+    require,
+    text_field,
+    verify_path_token,
+)
 
 
 @dataclass(frozen=True)

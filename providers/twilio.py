@@ -7,8 +7,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .base import (DeliveryReport, Received, Route, SendError, SendResult, WebhookAnswer, WebhookRejected,
-                   WebhookRequest, all_params, first, require)
+from .base import (
+    DeliveryReport,
+    Received,
+    Route,
+    SendError,
+    SendResult,
+    WebhookAnswer,
+    WebhookRejected,
+    WebhookRequest,
+    all_params,
+    first,
+    require,
+)
 
 _TWILIO_API = "https://api.twilio.com"
 _DELIVERY_STATUS = {"delivered": "delivered", "read": "delivered", "sent": "sent",

@@ -5,16 +5,17 @@ from __future__ import annotations
 import json
 import secrets
 import sys
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from time import monotonic
-from typing import Any, Callable
+from typing import Any
 
 import click
 
 from .settings import SettingsError, load_settings
 
 
-def _settings():  # type: ignore[no-untyped-def]
+def _settings():
     try:
         return load_settings()
     except SettingsError as exc:
@@ -28,10 +29,10 @@ def _instant(value: str | None) -> datetime | None:
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"not an ISO-8601 time: {value!r}", param_hint="--now") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _gateway(now_text: str | None = None, running: bool = False):  # type: ignore[no-untyped-def]
+def _gateway(now_text: str | None = None, running: bool = False):
     """The gateway with the command's clock: --now fixed, or (running) starting at --now and running on."""
     from .bootstrap import build_gateway
 

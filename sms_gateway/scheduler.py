@@ -10,10 +10,11 @@ from __future__ import annotations
 import fcntl
 import logging
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
@@ -97,11 +98,13 @@ def run_scheduler(gateway: Gateway) -> None:
     settings = gateway.settings
     with single_scheduler(gateway):
         scheduler = BlockingScheduler(timezone="UTC")
-        scheduler.add_job(_guarded(lambda g: run_due(g, g.clock()), gateway, "run_due"), "interval", seconds=settings.scheduler_interval_seconds,
+        scheduler.add_job(_guarded(lambda g: run_due(g, g.clock()), gateway, "run_due"), "interval",
+                          seconds=settings.scheduler_interval_seconds,
                           id="run_due", name="run_due", max_instances=1, coalesce=True,
-                          next_run_time=datetime.now(timezone.utc))
+                          next_run_time=datetime.now(UTC))
         if settings.poll_inbound_seconds > 0:
-            scheduler.add_job(_guarded(poll_inbound, gateway, "poll_inbound"), "interval", seconds=settings.poll_inbound_seconds,
+            scheduler.add_job(_guarded(poll_inbound, gateway, "poll_inbound"), "interval",
+                              seconds=settings.poll_inbound_seconds,
                               id="poll_inbound", name="poll_inbound", max_instances=1, coalesce=True)
         log.info("scheduler started: due work every %ss", settings.scheduler_interval_seconds)
         scheduler.start()

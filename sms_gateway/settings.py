@@ -4,10 +4,11 @@ from __future__ import annotations
 import dataclasses
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 ENV_PREFIX = "SMS_GATEWAY_"
 DEV_SECRET_KEY = "dev-only-change-me"
@@ -17,7 +18,7 @@ class SettingsError(ValueError):
     """A configuration value is missing or wrong; the message names the key."""
 
 
-def _registry() -> dict[str, type]:
+def _registry() -> dict[str, Any]:
     from .providers import PROVIDERS
 
     return PROVIDERS

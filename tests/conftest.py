@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -22,7 +22,7 @@ PUBLIC_URL = "https://sms.kashan.example"
 class FixedClock:
     """A clock tests move by hand; no sleeping."""
 
-    def __init__(self, start: datetime = datetime(2026, 11, 24, 9, 30, tzinfo=timezone.utc)):
+    def __init__(self, start: datetime = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)):
         self.now = start
 
     def __call__(self) -> datetime:

@@ -1,11 +1,11 @@
 """Short ways for tests to do what citizens and staff do, through the real services."""
 from __future__ import annotations
 
+from sms_gateway.providers.base import Received
 from sqlalchemy import select
 
 from sms_gateway.adapters.models import Contact
 from sms_gateway.domain.staff import command_line_viewer
-from sms_gateway.providers.base import Received
 from sms_gateway.services import intake, tickets
 
 _ids = iter(range(10**9))

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Optional
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -53,13 +52,13 @@ class InboundMessage(Base):
     truncated: Mapped[bool] = mapped_column(Boolean, default=False)
     state: Mapped[str] = mapped_column(String(12), default="received")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    last_error: Mapped[Optional[str]] = mapped_column(Text)
-    processed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    citizen_id: Mapped[Optional[int]] = mapped_column(ForeignKey("citizen.id"), index=True)
-    contact_id: Mapped[Optional[int]] = mapped_column(ForeignKey("contact.id"))
-    intent: Mapped[Optional[str]] = mapped_column(String(30))
-    ticket_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ticket.id"), index=True)
-    reply_text: Mapped[Optional[str]] = mapped_column(Text)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    citizen_id: Mapped[int | None] = mapped_column(ForeignKey("citizen.id"), index=True)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id"))
+    intent: Mapped[str | None] = mapped_column(String(30))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), index=True)
+    reply_text: Mapped[str | None] = mapped_column(Text)
 
 
 class Ticket(Base):
@@ -72,29 +71,29 @@ class Ticket(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     tracking_code: Mapped[str] = mapped_column(String(12), unique=True)
     citizen_id: Mapped[int] = mapped_column(ForeignKey("citizen.id"), index=True)
-    contact_id: Mapped[Optional[int]] = mapped_column(ForeignKey("contact.id"))  # follow-ups go here
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id"))  # follow-ups go here
     channel: Mapped[str] = mapped_column(String(20), default="sms")  # where the request came in
     status: Mapped[str] = mapped_column(String(20))
     intent: Mapped[str] = mapped_column(String(30))
-    category: Mapped[Optional[str]] = mapped_column(String(40))
-    neighbourhood: Mapped[Optional[str]] = mapped_column(String(80))
-    region: Mapped[Optional[int]] = mapped_column(Integer, index=True)
+    category: Mapped[str | None] = mapped_column(String(40))
+    neighbourhood: Mapped[str | None] = mapped_column(String(80))
+    region: Mapped[int | None] = mapped_column(Integer, index=True)
     description: Mapped[str] = mapped_column(Text)
     emergency: Mapped[bool] = mapped_column(Boolean, default=False)
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Conversation and follow-ups
-    expected_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)  # opened + the category's SLA
-    closed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    asked: Mapped[Optional[str]] = mapped_column(String(20))  # "place" or "category" while needs_info
-    asked_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    expected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # opened + the category's SLA
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    asked: Mapped[str | None] = mapped_column(String(20))  # "place" or "category" while needs_info
+    asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     incomplete: Mapped[bool] = mapped_column(Boolean, default=False)  # the citizen never answered
-    next_reminder_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, index=True)
+    next_reminder_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     overdue_notified: Mapped[bool] = mapped_column(Boolean, default=False)
-    verdict: Mapped[Optional[str]] = mapped_column(String(12))  # asked, accepted, objected
-    verdict_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    verdict: Mapped[str | None] = mapped_column(String(12))  # asked, accepted, objected
+    verdict_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     supervisor_flag: Mapped[bool] = mapped_column(Boolean, default=False)
-    linked_to_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ticket.id"), index=True)
+    linked_to_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), index=True)
 
     events: Mapped[list["TicketEvent"]] = relationship(order_by="TicketEvent.id", back_populates="ticket")
 
@@ -118,25 +117,25 @@ class OutboundMessage(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     citizen_id: Mapped[int] = mapped_column(ForeignKey("citizen.id"), index=True)
-    contact_id: Mapped[Optional[int]] = mapped_column(ForeignKey("contact.id"), index=True)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id"), index=True)
     channel: Mapped[str] = mapped_column(String(20), default="sms")
     to_address: Mapped[str] = mapped_column(String(64))
     text: Mapped[str] = mapped_column(Text)
     segments: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(30))
     provider: Mapped[str] = mapped_column(String(20))
-    provider_message_id: Mapped[Optional[str]] = mapped_column(String(100), index=True)
+    provider_message_id: Mapped[str | None] = mapped_column(String(100), index=True)
     # queued → sending → sent → delivered | failed; suppressed (opt-out), superseded (a newer status won)
     status: Mapped[str] = mapped_column(String(12))
     automated: Mapped[bool] = mapped_column(Boolean, default=False)  # deferred at night, stopped by opt-out
-    claimed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    last_error: Mapped[Optional[str]] = mapped_column(Text)
-    ticket_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ticket.id"), index=True)
-    inbound_id: Mapped[Optional[int]] = mapped_column(ForeignKey("inbound_message.id"))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), index=True)
+    inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_message.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    sent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class StaffUser(Base):
@@ -146,7 +145,7 @@ class StaffUser(Base):
     username: Mapped[str] = mapped_column(String(80), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20))  # operator, supervisor, admin
-    region: Mapped[Optional[int]] = mapped_column(Integer)
+    region: Mapped[int | None] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -158,7 +157,7 @@ class JobRun(Base):
 
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     last_run_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    last_error: Mapped[Optional[str]] = mapped_column(Text)
+    last_error: Mapped[str | None] = mapped_column(Text)
 
 
 class LoginFailure(Base):
@@ -182,8 +181,8 @@ class Correction(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
     field: Mapped[str] = mapped_column(String(20))  # category, neighbourhood
-    old_value: Mapped[Optional[str]] = mapped_column(String(80))
-    new_value: Mapped[Optional[str]] = mapped_column(String(80))
+    old_value: Mapped[str | None] = mapped_column(String(80))
+    new_value: Mapped[str | None] = mapped_column(String(80))
     text: Mapped[str] = mapped_column(Text)
     staff: Mapped[str] = mapped_column(String(80))
     at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -31,4 +31,4 @@ def new_tracking_code() -> str:
 
 
 def is_valid_tracking_code(code: str) -> bool:
-    return bool(re.fullmatch(r"[1-9]\d{%d}" % (CODE_LENGTH - 1), code)) and damm_digit(code) == 0
+    return bool(re.fullmatch(rf"[1-9]\d{{{CODE_LENGTH - 1}}}", code)) and damm_digit(code) == 0

@@ -2,10 +2,10 @@
 intake service gathers the facts, calls `decide`, and carries the decision out."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Sequence
 
 from .policy import Policy
 from .text import to_latin_digits

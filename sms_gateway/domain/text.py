@@ -1,8 +1,9 @@
 """Digits in every script, and how many SMS parts a text costs."""
 from __future__ import annotations
 
-_TO_LATIN = {ord(d): str(i) for i, d in enumerate("۰۱۲۳۴۵۶۷۸۹")} | {ord(d): str(i) for i, d in enumerate("٠١٢٣٤٥٦٧٨٩")}
-_TO_PERSIAN = {ord(str(i)): d for i, d in enumerate("۰۱۲۳۴۵۶۷۸۹")} | {ord(d): p for d, p in zip("٠١٢٣٤٥٦٧٨٩", "۰۱۲۳۴۵۶۷۸۹")}
+PERSIAN_DIGITS, ARABIC_DIGITS = "۰۱۲۳۴۵۶۷۸۹", "٠١٢٣٤٥٦٧٨٩"
+_TO_LATIN = str.maketrans(PERSIAN_DIGITS + ARABIC_DIGITS, "0123456789" * 2)
+_TO_PERSIAN = str.maketrans("0123456789" + ARABIC_DIGITS, PERSIAN_DIGITS * 2)
 
 
 def to_latin_digits(text: str) -> str:

@@ -38,7 +38,7 @@ MESSAGES = [
     "جوی آب گرفته بوی بدی میده",
     "یه مشکلی تو محله {place} هست لطفا رسیدگی کنید",
 ]
-PATHS = [
+PATHS: list[tuple[float, list[str]]] = [
     (0.12, []), (0.13, [Status.REFERRED]), (0.18, [Status.REFERRED, Status.IN_PROGRESS]),
     (0.44, [Status.REFERRED, Status.IN_PROGRESS, Status.DONE, "accept"]),
     (0.10, [Status.REFERRED, Status.NOT_DOABLE]),
@@ -55,7 +55,7 @@ def fill(ctx: Context, now: datetime, count: int = 300, days: int = 45, seed: in
     rng = random.Random(seed)
     places = [p.name for p in ctx.city.places if p.kind == "neighbourhood"]
     moments = sorted(now - timedelta(seconds=rng.uniform(0, days * 86400)) for _ in range(count))
-    steps: list[tuple[datetime, int, str, str, str]] = []  # (when, order, code, step, phone)
+    steps: list[Step] = []
     console = logging.getLogger("sms_gateway.console")
     level, console.level = console.level, logging.WARNING  # the demo's SMS are not worth a log line each
     made = 0
@@ -75,8 +75,12 @@ def fill(ctx: Context, now: datetime, count: int = 300, days: int = 45, seed: in
     return made
 
 
-def _plan(ctx: Context, steps: list, code: str, phone: str, opened: datetime, rng: random.Random, order: int) -> None:
-    pick, path = rng.random(), []
+Step = tuple[datetime, int, str, str, str]  # (when, order, code, step, phone)
+
+
+def _plan(ctx: Context, steps: list[Step], code: str, phone: str, opened: datetime, rng: random.Random,
+          order: int) -> None:
+    pick, path = rng.random(), list[str]()
     for weight, candidate in PATHS:
         if pick < weight:
             path = candidate
@@ -91,7 +95,7 @@ def _plan(ctx: Context, steps: list, code: str, phone: str, opened: datetime, rn
         heapq.heappush(steps, (when, order * 10 + n, code, step, phone))
 
 
-def _run_until(ctx: Context, steps: list, moment: datetime, rng: random.Random) -> None:
+def _run_until(ctx: Context, steps: list[Step], moment: datetime, rng: random.Random) -> None:
     """Carry out the staff actions and citizen verdicts due before `moment`, with what the scheduler
     would have done meanwhile."""
     while steps and steps[0][0] <= moment:

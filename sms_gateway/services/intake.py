@@ -160,8 +160,9 @@ def _content_id(session: Session, m: Received, address: str, now: datetime) -> R
     """A provider without message ids: the same sender, line and text within the window is a retry,
     except a status query, which is always answered."""
     earlier = session.execute(select(InboundMessage.provider_message_id, InboundMessage.intent).where(
-        InboundMessage.provider == m.provider, InboundMessage.sender == address, InboundMessage.to_number == m.recipient,
-        InboundMessage.received_at > now - CONTENT_DEDUP_WINDOW, InboundMessage.text == m.text)
+        InboundMessage.provider == m.provider, InboundMessage.sender == address,
+        InboundMessage.to_number == m.recipient, InboundMessage.received_at > now - CONTENT_DEDUP_WINDOW,
+        InboundMessage.text == m.text)
         .order_by(InboundMessage.id.desc()).limit(1)).first()
     if earlier is not None and earlier.intent != "status_query":
         return replace(m, message_id=earlier.provider_message_id)

@@ -2,9 +2,9 @@
 reports that follow them), verdicts and corrections, each with the follow-up SMS it causes."""
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable, Iterable
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session

@@ -10,10 +10,11 @@ idempotency (Kavenegar's localid) absorb and others may deliver twice (README, "
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from threading import Lock
-from typing import Any, Mapping
+from typing import Any
 
 from sqlalchemy import and_, exists, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased, sessionmaker

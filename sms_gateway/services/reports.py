@@ -119,8 +119,9 @@ def service_figures(sessions: sessionmaker, viewer: Viewer, p: Period) -> dict:
             func.avg(_hours_between(engine_name, Ticket.closed_at, Ticket.opened_at)),
         ).where(*_in_period(p, viewer), Ticket.status == Status.DONE, Ticket.closed_at.is_not(None))
         count, on_time, mean_hours = session.execute(done).one()
+        answered = Ticket.verdict.in_((Verdict.ACCEPTED, Verdict.OBJECTED))
         verdicts = dict(session.execute(select(Ticket.verdict, func.count(Ticket.id))
-                                        .where(*_in_period(p, viewer), Ticket.verdict.in_((Verdict.ACCEPTED, Verdict.OBJECTED)))
+                                        .where(*_in_period(p, viewer), answered)
                                         .group_by(Ticket.verdict)).all())
     return {"done": count or 0, "on_time": on_time or 0,
             "sla_percent": round(100 * (on_time or 0) / count) if count else None,

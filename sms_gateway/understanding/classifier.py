@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+
 from rapidfuzz import fuzz, process
 
 from ..domain.city import CityData, load_city
@@ -185,7 +186,7 @@ class Classifier:
         for (value, _phrase), weight in weights.items():
             scores[value] = scores.get(value, 0.0) + weight
         if first_seen:  # the problem named first is usually the complaint; what follows is its effect
-            scores[min(first_seen, key=first_seen.get)] += 1.5
+            scores[min(first_seen, key=lambda c: first_seen[c])] += 1.5
         ranked = sorted(scores, key=lambda c: (-scores[c], first_seen.get(c, 99)))
         top = scores[ranked[0]]
         second = scores[ranked[1]] if len(ranked) > 1 else 0.0
@@ -197,10 +198,7 @@ class Classifier:
         """«زباله مشکلی نداره»، «آسفالتش خوبه»، «مشکل آسفالت نیست»: named, but not the complaint."""
         if m.start > 0 and tokens[m.start - 1] in ("مشکل", "مشکلی") and "نیست" in tokens[m.end:m.end + 2]:
             return True
-        for f in fine_at:
-            if m.end <= f <= m.end + 3 and not any(t in _CONTRAST for t in tokens[m.end:f]):
-                return True
-        return False
+        return any(m.end <= f <= m.end + 3 and not any(t in _CONTRAST for t in tokens[m.end:f]) for f in fine_at)
 
     @staticmethod
     def _emergency(matches: list[Match], words: set[str], category: str | None) -> str | None:

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable, TextIO
+from typing import Any, TextIO
 
 from .classifier import Classifier
 
@@ -20,12 +21,12 @@ class Scores:
         return self.right[name] / self.total[name] if self.total[name] else 1.0
 
 
-def score(rows: Iterable[dict], classifier: Classifier) -> Scores:
+def score(rows: Iterable[dict[str, Any]], classifier: Classifier) -> Scores:
     """Intent on every row; category where intent is report; place on report and emergency; code on status."""
     s = Scores()
     for row in rows:
         u = classifier.classify(row["text"])
-        checks = [("intent", row["intent"], u.intent)]
+        checks: list[tuple[str, Any, Any]] = [("intent", row["intent"], u.intent)]
         if row["intent"] == "report":
             checks.append(("category", row.get("category"), u.category))
             s.confusion[(row.get("category"), u.category)] += 1

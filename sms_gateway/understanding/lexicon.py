@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, NamedTuple
+from typing import Any, NamedTuple
 
 from .normalize import normalize
 
@@ -108,8 +109,8 @@ class PhraseIndex:
                       and (size == 2 or all(phrase[k] in forms[i + k] for k in range(2, size)))):
                     found.append(Match(kind, value, weight, i, i + size, " ".join(phrase)))
             if i + 1 < n and joined:  # a single-word phrase typed split in two: «پشت مشهد» for «پشتمشهد»
-                for kind, value, weight, phrase in joined.get(tokens[i] + tokens[i + 1], ()):
-                    found.append(Match(kind, value, weight, i, i + 2, phrase))
+                for kind, value, weight, joined_phrase in joined.get(tokens[i] + tokens[i + 1], ()):
+                    found.append(Match(kind, value, weight, i, i + 2, joined_phrase))
         return found
 
 

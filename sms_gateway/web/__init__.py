@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from time import perf_counter
-from typing import Any, Mapping
+from typing import Any
 
 from flask import Flask, Response, g, request
 

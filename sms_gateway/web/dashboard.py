@@ -3,15 +3,15 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request,
-                   url_for)
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
 from werkzeug.exceptions import NotFound
 
 from ..bootstrap import Gateway
 from ..domain.staff import Viewer
 from ..services import queue as queue_service
-from ..services import reports, staff, tickets as ticket_actions
+from ..services import reports, staff
+from ..services import tickets as ticket_actions
 from ..services.canned import CannedError, delete_canned, list_canned, save_canned
 from ..services.ticket_view import ticket_view
 from ..services.tickets import Refused, TicketNotFound
@@ -133,7 +133,7 @@ def _ticket_not_found(_exc):
 def _refused(exc: Refused):
     """An action staff may not do as asked: say why on the ticket's page."""
     flash(str(exc), "error")
-    return _back(request.view_args["code"])
+    return _back((request.view_args or {})["code"])
 
 
 def _back(code: str):
@@ -190,11 +190,11 @@ def ticket_reveal(code: str):
     return _render_ticket(code, reveal=True)
 
 
-def _today(gateway: Gateway):  # type: ignore[no-untyped-def]
+def _today(gateway: Gateway):
     return gateway.clock().astimezone(ZoneInfo(gateway.settings.timezone)).date()
 
 
-def _period():  # type: ignore[no-untyped-def]
+def _period():
     gateway = _gateway()
     return reports.period(request.args.get("from", ""), request.args.get("to", ""), _today(gateway),
                           gateway.settings.timezone)

@@ -32,7 +32,8 @@ def init_app(app: Flask) -> None:
     def http_error(exc: HTTPException):
         if _wants_json():
             return jsonify(error=exc.description), exc.code
-        return render_template("dashboard/error.html", code=exc.code, message=_PERSIAN.get(exc.code, "")), exc.code
+        message = _PERSIAN.get(exc.code or 500, "")
+        return render_template("dashboard/error.html", code=exc.code, message=message), exc.code
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):

@@ -20,7 +20,7 @@ OUTBOUND_STATUS = {"queued": "در صف", "sending": "در حال ارسال", "
 VERDICTS = {"asked": "پرسیده شد", "accepted": "راضی", "objected": "معترض"}
 
 
-def init_filters(app, timezone: str, city) -> None:  # type: ignore[no-untyped-def]
+def init_filters(app, timezone: str, city) -> None:
     zone = ZoneInfo(timezone)
     categories = {c.code: c.label for c in city.categories}
 

@@ -24,7 +24,7 @@ def run(settings: Settings, host: str, port: int, workers: int, threads: int) ->
         # opened before the fork may be used after it.
         app.extensions["sms_gateway"].engine.dispose(close=False)
 
-    class Server(BaseApplication):  # type: ignore[misc]
+    class Server(BaseApplication):
         def load_config(self) -> None:
             for key, value in {"bind": f"{host}:{port}", "workers": workers, "worker_class": "gthread",
                                "threads": threads, "timeout": 30, "preload_app": True, "post_fork": fresh_pool,

@@ -22,7 +22,7 @@ def blueprint(gateway: Gateway) -> Blueprint:
     return bp
 
 
-def _view(name: str, route: Route):  # type: ignore[no-untyped-def]
+def _view(name: str, route: Route):
     def view(token: str = "") -> Response:
         gateway: Gateway = current_app.extensions["sms_gateway"]
         provider = gateway.providers[name]

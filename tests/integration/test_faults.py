@@ -21,8 +21,8 @@ from sms_gateway.services.reports import period, region_table
 from sms_gateway.services.retention import anonymise_closed
 from tests.conftest import KAVE_TOKEN, _empty_tables
 from tests.fakes import FakeProviderApi
-from tests.support import deliver, set_status, store
 from tests.integration.test_run_due_cli import BIN, KAVE_OK, TEXTS, cli_env
+from tests.support import deliver, set_status, store
 
 MELI_OK = {"recId": 4242, "status": "ارسال موفق بود"}
 ADMIN = Viewer(0, "admin", "admin", None)

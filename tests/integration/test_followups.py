@@ -3,14 +3,14 @@ quiet hours, coalescing and retries. A fixed clock drives every test; nothing sl
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from sms_gateway.providers.base import SendError, SendResult
 from sqlalchemy import func, select
 
 from sms_gateway.adapters.models import Citizen, InboundMessage, OutboundMessage, Ticket, TicketEvent
 from sms_gateway.bootstrap import build_gateway
-from sms_gateway.providers.base import SendError, SendResult
 from sms_gateway.scheduler import run_due
 from sms_gateway.services.tickets import Refused, TicketNotFound
 from tests.conftest import _empty_tables
@@ -60,7 +60,7 @@ def sms(gw, text: str, sender: str = CITIZEN):
 
 def at_tehran(gw, hour: int, minute: int = 0, days: int = 0) -> datetime:
     day = gw.clock().astimezone(TEHRAN).date() + timedelta(days=days)
-    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=TEHRAN).astimezone(timezone.utc)
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=TEHRAN).astimezone(UTC)
 
 
 def ticket(gw, code: str) -> Ticket:

@@ -1,12 +1,12 @@
 import json
 
 import pytest
-from sqlalchemy import select
-
 from sms_gateway.providers.base import SendError
 from sms_gateway.providers.twilio import TwilioProvider
-from sms_gateway.web import create_app
+from sqlalchemy import select
+
 from sms_gateway.adapters.models import OutboundMessage
+from sms_gateway.web import create_app
 from tests.fakes import FakeProviderApi
 
 

@@ -4,8 +4,8 @@ import logging
 import pytest
 from sqlalchemy import func, select
 
-from sms_gateway.web import create_app
 from sms_gateway.adapters.models import InboundMessage, OutboundMessage, Ticket
+from sms_gateway.web import create_app
 from tests.fakes import FakeProviderApi
 
 KAVE_OK = {"return": {"status": 200, "message": "تایید شد"},

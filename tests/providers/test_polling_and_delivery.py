@@ -2,13 +2,12 @@
 update the outbound row."""
 from __future__ import annotations
 
-
 import pytest
 from sqlalchemy import func, select
 
-from sms_gateway.web import create_app
 from sms_gateway.adapters.models import InboundMessage, OutboundMessage, Ticket
 from sms_gateway.scheduler import poll_inbound
+from sms_gateway.web import create_app
 from tests.conftest import _empty_tables
 from tests.fakes import FakeProviderApi
 

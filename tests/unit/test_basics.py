@@ -1,9 +1,9 @@
 import pytest
 
-from sms_gateway.domain.tickets import IllegalTransition, check_transition
+from sms_gateway.domain.codes import is_valid_tracking_code, new_tracking_code
 from sms_gateway.domain.phones import InvalidPhone, mask_phone, normalise_phone
 from sms_gateway.domain.text import count_segments
-from sms_gateway.domain.codes import is_valid_tracking_code, new_tracking_code
+from sms_gateway.domain.tickets import IllegalTransition, check_transition
 
 
 @pytest.mark.parametrize("raw", ["09121234567", "989121234567", "+989121234567", "+98 912 123 4567",
@@ -28,7 +28,7 @@ def test_tracking_codes_are_random_unique_and_self_checking():
     assert len(codes) >= 4990  # 9 million codes: a few birthday collisions; the database refuses them
     assert all(len(c) == 8 and c.isdigit() and is_valid_tracking_code(c) for c in codes)
     ordered = sorted(codes)
-    assert sum(int(b) - int(a) == 1 for a, b in zip(ordered, ordered[1:])) < 5
+    assert sum(int(b) - int(a) == 1 for a, b in zip(ordered, ordered[1:], strict=False)) < 5
 
 
 def test_check_digit_catches_single_typos_and_swaps():

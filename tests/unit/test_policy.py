@@ -1,11 +1,11 @@
 """Quiet hours in Kashan's time zone, the day boundary of the ticket limit, verdict digits, backoff."""
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
 from sms_gateway.domain.policy import Policy, retry_delay
 
-UTC = timezone.utc
+UTC = UTC
 
 
 @pytest.mark.parametrize("utc_hm,quiet,send_at", [

@@ -3,10 +3,11 @@ at every webhook and form: never a 500, never a traceback, and the server stays 
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from tests.web.test_dashboard import PASSWORD, login
 from sms_gateway.services.staff import create_staff
+from tests.web.test_dashboard import PASSWORD, login
 
 WEBHOOKS = ["/webhooks/console/sms", "/webhooks/twilio/sms", "/webhooks/twilio/status",
             "/webhooks/kavenegar/kave-token-0123456789abcdef/sms", "/webhooks/kavenegar/kave-token-0123456789abcdef/status",
@@ -53,7 +54,7 @@ def test_header_injection_and_odd_headers(client, value, name):
     except ValueError:  # werkzeug rejects a header it cannot send: nothing reached the app
         return
     check(response)
-    for header, header_value in response.headers.items():
+    for _header, header_value in response.headers.items():
         assert "\n" not in header_value and "\r" not in header_value
 
 

@@ -5,8 +5,8 @@ import json
 import logging
 import re
 
-from tests.support import set_status
 from sms_gateway.adapters.logs import JsonFormatter, safe_path
+from tests.support import set_status
 
 
 def say(client, text, sender="09121234567"):
