@@ -51,6 +51,10 @@ class Received:
     raw: dict[str, Any] = field(default_factory=dict)
     channel: str = "sms"
     shared_phone: str = ""  # a messenger user who shared their phone number: links to their SMS contact
+    # What staff or a client application already know (a call typed in, an Open311 service code): taken
+    # over what understanding reads in the text.
+    category: str | None = None
+    neighbourhood: str | None = None
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,12 @@ class Channel(StrEnum):
     OPEN311 = "open311"  # the municipality's website and apps; answered by SMS
 
 
+# Requests that come in by phone, the web page or Open311 carry the citizen's phone number: they are
+# answered, and followed up, by SMS. A messenger's are answered on the messenger.
+CONTACT_CHANNEL: dict[str, str] = {Channel.SMS: Channel.SMS, Channel.PHONE: Channel.SMS, Channel.WEB: Channel.SMS,
+                                   Channel.OPEN311: Channel.SMS, Channel.BALE: Channel.BALE}
+
+
 class OutboxStatus(StrEnum):
     QUEUED = "queued"
     SENDING = "sending"

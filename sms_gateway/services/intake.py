@@ -29,7 +29,7 @@ from ..domain.decide import Act, CitizenFacts, Decision, TicketFacts, decide, si
 from ..domain.phones import normalise_phone
 from ..domain.tickets import AWAITING_CITY, CITIZEN_LABELS, OPEN
 from ..domain.understanding import Understanding
-from ..domain.values import ACTOR_SYSTEM, Action, Channel, InboundState, Kind, Verdict
+from ..domain.values import ACTOR_SYSTEM, CONTACT_CHANNEL, Action, Channel, InboundState, Kind, Verdict
 from ..providers.base import MAX_ADDRESS, MAX_MESSAGE_ID, Received
 from . import citizens, lifecycle
 from .context import Context
@@ -88,9 +88,13 @@ def _strip_json(value: Any) -> Any:
     return value if value is None or isinstance(value, (bool, int, float)) else _strip(str(value))
 
 
+def contact_channel(message: Received) -> str:
+    return CONTACT_CHANNEL.get(message.channel, message.channel)
+
+
 def address_of(message: Received) -> str:
-    """The sender as stored: an SMS number as +98…; another channel's id as given. Raises InvalidPhone."""
-    return normalise_phone(message.sender) if message.channel == Channel.SMS else message.sender
+    """The sender as stored: a phone number as +98…; another channel's id as given. Raises InvalidPhone."""
+    return normalise_phone(message.sender) if contact_channel(message) == Channel.SMS else message.sender
 
 
 def receive(ctx: Context, message: Received, now: datetime, reply_inline: bool) -> Receipt:
@@ -181,10 +185,11 @@ def _stored_answer(session: Session, m: Received) -> Receipt:
 
 def _process(ctx: Context, session: Session, inbound_id: int, m: Received, address: str, now: datetime,
              reply_inline: bool) -> Receipt:
-    who = citizens.identify(session, m.channel, address, now)
+    channel = contact_channel(m)
+    who = citizens.identify(session, channel, address, now)
     text = m.text[:ctx.max_text_chars]
     started = perf_counter()
-    u = ctx.classifier.classify(text)
+    u = _with_hints(ctx, ctx.classifier.classify(text), m)
     CLASSIFY_TIME.observe(perf_counter() - started)
     tickets = [] if who.is_new else _their_tickets(ctx, session, who.citizen_id, now)
     key = similar_key(u)
@@ -203,11 +208,22 @@ def _process(ctx: Context, session: Session, inbound_id: int, m: Received, addre
         reply_text=reply, truncated=len(m.text) > ctx.max_text_chars, last_error=None))
     outbound_id = None
     if reply is not None and decision.reply is not None:
+        provider = m.provider if m.provider in ctx.outbox.providers else ctx.outbox.provider_for(channel)
         outbound_id = ctx.outbox.queue_reply(
-            session, citizen_id=who.citizen_id, contact_id=who.contact_id, channel=m.channel, address=address,
+            session, citizen_id=who.citizen_id, contact_id=who.contact_id, channel=channel, address=address,
             text=reply, kind=decision.reply, now=now, ticket_id=ticket_id, inbound_id=inbound_id,
-            provider=m.provider, sent_inline=reply_inline)
+            provider=provider, sent_inline=reply_inline)
     return Receipt(reply, code, None if reply_inline else outbound_id)
+
+
+def _with_hints(ctx: Context, u: Understanding, m: Received) -> Understanding:
+    """What staff or a client application said the category or place is wins over what was read."""
+    if m.category and ctx.city.category(m.category) is not None and u.intent in ("report", "unclear"):
+        u = replace(u, intent="report", category=m.category, category_confidence=1.0, routed=True)
+    place = ctx.city.place(m.neighbourhood) if m.neighbourhood else None
+    if place is not None:
+        u = replace(u, neighbourhood=place.name, region=place.region, place_confidence=1.0, outside_city=None)
+    return u
 
 
 def _carry_out(ctx: Context, session: Session, d: Decision, u: Understanding, text: str, who: citizens.Identity,
