@@ -19,8 +19,8 @@ import threading
 import time
 import uuid
 from http.client import HTTPConnection
-from urllib.parse import urlencode
 from pathlib import Path
+from urllib.parse import urlencode
 
 from sqlalchemy import create_engine, text
 from twilio.request_validator import RequestValidator

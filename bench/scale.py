@@ -11,17 +11,18 @@ import os
 import statistics
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 
-from sms_gateway import build_gateway
-from sms_gateway.desk import QueueFilters, queue
-from sms_gateway.migrate import upgrade
-from sms_gateway.outbound import _defer_automated, _supersede_older, _suppress_opted_out
-from sms_gateway.reports import period, region_table, service_figures
+from sms_gateway.adapters.migrate import upgrade
+from sms_gateway.adapters.models import OutboundMessage
+from sms_gateway.bootstrap import build_gateway
+from sms_gateway.domain.staff import Viewer
+from sms_gateway.services.outbox import _defer_automated, _due, _supersede_older, _suppress_opted_out
+from sms_gateway.services.queue import QueueFilters, queue
+from sms_gateway.services.reports import period, region_table, service_figures
 from sms_gateway.settings import Settings
-from sms_gateway.staff import Viewer
 
 STATUSES = ["registered", "referred", "in_progress", "done", "done", "done", "not_doable", "needs_info", "reopened"]
 CATEGORIES = ["garbage", "asphalt", "street_lighting", "drainage", "stray_animals", "green_space", "curbs", "bus"]
@@ -50,7 +51,7 @@ def main() -> None:
 
 
 def run(url: str, args) -> None:
-    now = datetime(2026, 11, 24, 9, 30, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
     gateway = build_gateway(Settings(database_url=url, secret_key="bench"), clock=lambda: now)
     upgrade(gateway.engine)
     started = time.perf_counter()
@@ -59,17 +60,16 @@ def run(url: str, args) -> None:
           f"({os.cpu_count()} cores, PostgreSQL {server_version(gateway.engine)})")
     admin_viewer, region_viewer = Viewer(1, "admin", "admin", None), Viewer(2, "sup4", "supervisor", 4)
     p = period("1405/08/01", "1405/08/30", now.date(), "Asia/Tehran")
-    first_page = queue(gateway.sessions, admin_viewer, QueueFilters(), now)
+    first_page = queue(gateway.ctx, admin_viewer, QueueFilters(), now)
     cursor = first_page.next_cursor
     checks = {
-        "queue, first page (50) with counts per status": lambda: queue(gateway.sessions, admin_viewer,
+        "queue, first page (50) with counts per status": lambda: queue(gateway.ctx, admin_viewer,
                                                                        QueueFilters(), now),
-        "queue, page after a cursor": lambda: queue(gateway.sessions, admin_viewer, QueueFilters(), now, cursor),
+        "queue, page after a cursor": lambda: queue(gateway.ctx, admin_viewer, QueueFilters(), now, cursor),
         "queue filtered (status + category, region 4 staff)": lambda: queue(
-            gateway.sessions, region_viewer, QueueFilters(status="in_progress", category="asphalt"), now),
-        "queue filtered (overdue)": lambda: queue(gateway.sessions, admin_viewer, QueueFilters(overdue=True), now),
-        "region report, one Jalali month": lambda: region_table(gateway.sessions, admin_viewer, p,
-                                                                gateway.followups.city),
+            gateway.ctx, region_viewer, QueueFilters(status="in_progress", category="asphalt"), now),
+        "queue filtered (overdue)": lambda: queue(gateway.ctx, admin_viewer, QueueFilters(overdue=True), now),
+        "region report, one Jalali month": lambda: region_table(gateway.sessions, admin_viewer, p, gateway.city),
         "service figures, one Jalali month": lambda: service_figures(gateway.sessions, admin_viewer, p),
         f"scheduler due scan ({args.due:,} due): housekeeping + one claim": lambda: due_scan(gateway, now),
     }
@@ -88,14 +88,10 @@ def due_scan(gateway, now) -> None:
     with gateway.sessions.begin() as session:
         _suppress_opted_out(session)
         _supersede_older(session, now)
-        if gateway.followups.policy.is_quiet(now):
+        if gateway.ctx.policy.is_quiet(now):
             _defer_automated(session, now, now)
         session.rollback()
     with gateway.sessions.begin() as session:
-        from sqlalchemy import select
-
-        from sms_gateway.models import OutboundMessage
-        from sms_gateway.outbound import _due
         session.scalars(select(OutboundMessage.id).where(_due(now, timedelta(minutes=10)))
                         .order_by(OutboundMessage.due_at, OutboundMessage.id).limit(20)
                         .with_for_update(skip_locked=True)).all()
@@ -110,14 +106,17 @@ def fill(engine, tickets: int, due: int, now: datetime) -> None:
     citizens = max(tickets // 5, 1)
     with engine.begin() as conn:
         conn.execute(text(f"""
-            INSERT INTO citizen (id, phone, opted_out, created_at)
-            SELECT g, '+98912' || lpad(g::text, 7, '0'), false, :now FROM generate_series(1, {citizens}) g"""),
+            INSERT INTO citizen (id, opted_out, created_at)
+            SELECT g, false, :now FROM generate_series(1, {citizens}) g"""), {"now": now.replace(tzinfo=None)})
+        conn.execute(text(f"""
+            INSERT INTO contact (id, citizen_id, channel, address, created_at)
+            SELECT g, g, 'sms', '+98912' || lpad(g::text, 7, '0'), :now FROM generate_series(1, {citizens}) g"""),
                      {"now": now.replace(tzinfo=None)})
         conn.execute(text(f"""
-            INSERT INTO ticket (id, tracking_code, citizen_id, status, intent, category, neighbourhood, region,
-                                description, emergency, opened_at, updated_at, expected_at, closed_at,
-                                incomplete, overdue_notified, supervisor_flag, verdict)
-            SELECT g, lpad((10000000 + g)::text, 8, '0'), 1 + g % {citizens},
+            INSERT INTO ticket (id, tracking_code, citizen_id, contact_id, channel, status, intent, category,
+                                neighbourhood, region, description, emergency, opened_at, updated_at, expected_at,
+                                closed_at, incomplete, overdue_notified, supervisor_flag, verdict)
+            SELECT g, lpad((10000000 + g)::text, 8, '0'), 1 + g % {citizens}, 1 + g % {citizens}, 'sms',
                    ({statuses})[1 + g % {len(STATUSES)}], 'report',
                    ({categories})[1 + (g / 7) % {len(CATEGORIES)}],
                    ({places})[1 + (g / 3) % {len(PLACES)}], ({regions})[1 + (g / 3) % {len(PLACES)}],
@@ -129,12 +128,13 @@ def fill(engine, tickets: int, due: int, now: datetime) -> None:
                    false, false, false, CASE WHEN g % 11 = 0 THEN 'accepted' END
             FROM generate_series(1, {tickets}) g"""), {"now": now.replace(tzinfo=None)})
         conn.execute(text(f"""
-            INSERT INTO outbound_message (citizen_id, to_phone, text, segments, kind, provider, status, automated,
-                                          attempts, ticket_id, created_at, due_at)
-            SELECT 1 + g % {citizens}, '+98912' || lpad((1 + g % {citizens})::text, 7, '0'), 'متن', 1, 'reminder',
+            INSERT INTO outbound_message (citizen_id, contact_id, channel, to_address, text, segments, kind, provider,
+                                          status, automated, attempts, ticket_id, created_at, due_at)
+            SELECT 1 + g % {citizens}, 1 + g % {citizens}, 'sms', '+98912' || lpad((1 + g % {citizens})::text, 7, '0'),
+                   'متن', 1, 'reminder',
                    'console', 'queued', true, 0, g, :now - interval '1 hour', :now - (g * interval '1 second')
             FROM generate_series(1, {due}) g"""), {"now": now.replace(tzinfo=None)})
-        for table in ("citizen", "ticket"):
+        for table in ("citizen", "contact", "ticket"):
             conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"))
         conn.execute(text("ANALYZE"))
 

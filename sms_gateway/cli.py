@@ -303,6 +303,33 @@ def classify() -> None:
 
 @main.command()
 @click.argument("corpus", nargs=-1, type=click.Path(exists=True, dir_okay=False))
+@click.option("--out", default=None, type=click.Path(dir_okay=False),
+              help="where to write the model (default: the file shipped in the package)")
+@click.option("--check", is_flag=True, help="also score the whole classifier on each writer, held out")
+def train(corpus: tuple[str, ...], out: str | None, check: bool) -> None:
+    """Train the understanding model from labelled files (default: corpus/*.jsonl), staff corrections
+    (`sms-gateway corrections > c.jsonl`) among them; prints held-out figures per writer."""
+    from pathlib import Path
+
+    from .domain.city import load_city
+    from .understanding.model import MODEL_FILE
+    from .understanding.train import held_out_pipeline
+    from .understanding.train import train as train_model
+
+    paths = list(corpus) or sorted(str(p) for p in Path("corpus").glob("*.jsonl"))
+    if not paths:
+        raise click.UsageError("no labelled files: name them, or run from a checkout with corpus/")
+    folds: dict[str, Any] = {}
+    model = train_model(paths, sys.stdout, folds_out=folds if check else None)
+    target = Path(out) if out else MODEL_FILE
+    target.write_bytes(model.to_bytes())
+    click.echo(f"model written to {target} ({target.stat().st_size / 1e6:.1f} MB)")
+    if check:
+        held_out_pipeline(paths, folds, load_city(_settings().city_data), sys.stdout)
+
+
+@main.command()
+@click.argument("corpus", nargs=-1, type=click.Path(exists=True, dir_okay=False))
 def evaluate(corpus: tuple[str, ...]) -> None:
     """Score the classifier on labelled JSON-lines corpora, file by file (one file per writer)."""
     from .domain.city import load_city

@@ -13,8 +13,6 @@ from .tickets import AWAITING_CITY
 from .understanding import Understanding
 from .values import Kind, Status, Verdict
 
-CLEAR_CATEGORY = 0.3  # below this the citizen is asked what the problem is
-
 
 class Act(StrEnum):
     IGNORE = "ignore"            # a blocked number: stored, never answered
@@ -67,7 +65,7 @@ class Decision:
 def missing(u: Understanding) -> str | None:
     """What to ask about a report: the place, the problem, both, or nothing."""
     no_place = u.neighbourhood is None
-    no_category = u.category in (None, "other") or u.category_confidence < CLEAR_CATEGORY
+    no_category = u.category in (None, "other") or not u.routed
     if no_place and no_category:
         return "both"
     return "place" if no_place else "category" if no_category else None
@@ -136,7 +134,7 @@ def _answers(ticket: TicketFacts, u: Understanding) -> bool:
     return not (ticket.asked in ("place", "category") and u.neighbourhood
                 and ticket.category not in (None, "other")
                 and u.category not in (None, "other", ticket.category)
-                and u.category_confidence >= CLEAR_CATEGORY)
+                and u.routed)
 
 
 def _tickets_today(tickets: Sequence[TicketFacts], now: datetime, policy: Policy) -> int:

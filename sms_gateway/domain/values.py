@@ -70,6 +70,7 @@ class Kind(StrEnum):
     STATUS = "status"
     STATUS_NO_CODE = "status_no_code"
     STATUS_UNKNOWN = "status_unknown"
+    STATUS_NOT_OURS = "status_not_ours"
     TOO_MANY = "too_many"
     VERDICT_THANKS = "verdict_thanks"
     VERDICT_OBJECTED = "verdict_objected"

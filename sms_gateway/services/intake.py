@@ -236,28 +236,29 @@ def _carry_out(ctx: Context, session: Session, d: Decision, u: Understanding, te
         lifecycle.record_verdict(ctx, session, d.ticket.id, d.verdict, now)
         return d.ticket.id, d.ticket.code, t.render(d.reply or Kind.VERDICT_THANKS, code=d.ticket.code)
     if d.act == Act.STATUS:
-        return None, None, status_reply(ctx, session, who.citizen_id, u.tracking_code)
+        return None, None, status_reply(ctx, session, who.citizen_id, u.tracking_code, u.code_invalid)
     if d.act in (Act.OPT_OUT, Act.OPT_IN):
         citizens.set_opted_out(session, who.citizen_id, d.act == Act.OPT_OUT)
     if d.act == Act.COMPLETE and d.ticket is not None:
         lifecycle.complete(ctx, session, d.ticket.id, u, text, now)
         return d.ticket.id, d.ticket.code, t.render(Kind.CLARIFIED, code=d.ticket.code)
     if d.act == Act.OPEN:
+        if not u.routed and u.intent != "emergency":
+            u = replace(u, category=None)  # not sure enough to file it under a category: asked, or staff decide
         opened = lifecycle.open_ticket(ctx, session, citizen_id=who.citizen_id, contact_id=who.contact_id,
                                        channel=m.channel, u=u, text=text, now=now, ask=d.ask, link_to=d.link_to)
         return opened.id, opened.code, _render_reply(ctx, d, u, opened.code)
     return None, None, _render_reply(ctx, d, u, None) if d.reply else None
 
 
-_SERVICES = {"fire": ("125", "آتش‌نشانی"), "ambulance": ("115", "اورژانس"), "police": ("110", "پلیس"),
-             "gas": ("194", "فوریت گاز"), "accident": ("115", "اورژانس"), "power": ("121", "فوریت برق"),
-             "water": ("122", "آب و فاضلاب")}
+EMERGENCY_SERVICES = {"125": "آتش‌نشانی", "115": "اورژانس", "110": "پلیس", "194": "فوریت گاز", "121": "فوریت برق",
+                      "122": "آب و فاضلاب"}
 
 
 def _render_reply(ctx: Context, d: Decision, u: Understanding, code: str | None) -> str:
     if d.reply == Kind.EMERGENCY:
-        number, service = _SERVICES.get(u.emergency_service or "", _SERVICES["fire"])
-        return ctx.texts.render(Kind.EMERGENCY, number=number, service=service, code=code)
+        number = u.emergency_service if u.emergency_service in EMERGENCY_SERVICES else "125"
+        return ctx.texts.render(Kind.EMERGENCY, number=number, service=EMERGENCY_SERVICES[number], code=code)
     if d.reply == Kind.OUTSIDE_CITY:
         return ctx.texts.render(Kind.OUTSIDE_CITY, place=u.outside_city)
     if d.reply == Kind.TOO_MANY:
@@ -265,11 +266,14 @@ def _render_reply(ctx: Context, d: Decision, u: Understanding, code: str | None)
     return ctx.texts.render(d.reply or Kind.ASK_WHAT, code=code)
 
 
-def status_reply(ctx: Context, session: Session, citizen_id: int, code: str | None) -> str:
-    """The status of the citizen's own ticket; an unknown code and another's code read the same."""
+def status_reply(ctx: Context, session: Session, citizen_id: int, code: str | None, not_ours: bool = False) -> str:
+    """The status of the citizen's own ticket; an unknown code and another's code read the same. A number that
+    cannot be one of our codes (wrong length or check digit) is told apart: a phone-line code, or a typo."""
     t = ctx.texts
     if not code:
         return t.render(Kind.STATUS_NO_CODE)
+    if not_ours:
+        return t.render(Kind.STATUS_NOT_OURS, code=code)
     ticket = session.scalar(select(Ticket).where(Ticket.tracking_code == code, Ticket.citizen_id == citizen_id))
     if ticket is None:
         return t.render(Kind.STATUS_UNKNOWN, code=code)

@@ -79,7 +79,8 @@ def complete(ctx: Context, session: Session, ticket_id: int, u: Understanding, t
     ticket = session.get_one(Ticket, ticket_id, with_for_update=True)
     if u.neighbourhood and ticket.neighbourhood is None:
         ticket.neighbourhood, ticket.region = u.neighbourhood, u.region
-    if u.category not in (None, "other") and (ticket.category in (None, "other") or ticket.asked != "place"):
+    if u.category not in (None, "other") and u.routed and (ticket.category in (None, "other")
+                                                           or ticket.asked != "place"):
         ticket.category = u.category
         ticket.expected_at = expected_at(ctx, ticket.opened_at, ticket.category, ticket.emergency)
     ticket.description = f"{ticket.description}\n{text}"

@@ -1,4 +1,4 @@
-"""Score the classifier on a labelled corpus (the format of tests/data/dev.jsonl)."""
+"""Scores of the classifier on labelled corpora (the format of corpus/*.jsonl), one writer file at a time."""
 from __future__ import annotations
 
 import json
@@ -9,20 +9,33 @@ from typing import Any, TextIO
 
 from .classifier import Classifier
 
+FIELDS = ("intent", "category", "routed", "neighbourhood", "tracking_code", "emergency_recall", "emergency_number")
+
 
 @dataclass
 class Scores:
-    total: Counter = field(default_factory=Counter)
-    right: Counter = field(default_factory=Counter)
-    confusion: Counter = field(default_factory=Counter)
-    misses: list[dict] = field(default_factory=list)
+    total: Counter[str] = field(default_factory=Counter)
+    right: Counter[str] = field(default_factory=Counter)
+    confusion: Counter[tuple[Any, Any]] = field(default_factory=Counter)
+    misses: list[dict[str, Any]] = field(default_factory=list)
 
     def accuracy(self, name: str) -> float:
         return self.right[name] / self.total[name] if self.total[name] else 1.0
 
+    def add(self, other: "Scores") -> None:
+        self.total.update(other.total)
+        self.right.update(other.right)
+        self.confusion.update(other.confusion)
+        self.misses += other.misses
+
+    @property
+    def routed_share(self) -> float:
+        return self.total["routed"] / self.total["category"] if self.total["category"] else 0.0
+
 
 def score(rows: Iterable[dict[str, Any]], classifier: Classifier) -> Scores:
-    """Intent on every row; category where intent is report; place on report and emergency; code on status."""
+    """Intent on every row; category (and whether it was routed) on reports; place on reports and emergencies;
+    the quoted code on status queries; emergencies found, and the number named, on emergencies."""
     s = Scores()
     for row in rows:
         u = classifier.classify(row["text"])
@@ -30,23 +43,39 @@ def score(rows: Iterable[dict[str, Any]], classifier: Classifier) -> Scores:
         if row["intent"] == "report":
             checks.append(("category", row.get("category"), u.category))
             s.confusion[(row.get("category"), u.category)] += 1
+            if u.routed:
+                checks.append(("routed", row.get("category"), u.category))
         if row["intent"] in ("report", "emergency"):
             checks.append(("neighbourhood", row.get("neighbourhood"), u.neighbourhood))
+        if row["intent"] == "emergency":
+            checks.append(("emergency_recall", "emergency", u.intent))
+            if row.get("emergency_number") and u.intent == "emergency":
+                checks.append(("emergency_number", str(row["emergency_number"]), u.emergency_service))
         if row["intent"] == "status_query":
             checks.append(("tracking_code", row.get("tracking_code"), u.tracking_code))
         for name, expected, got in checks:
             s.total[name] += 1
             if expected == got:
                 s.right[name] += 1
-            else:
+            elif name != "emergency_recall":
                 s.misses.append({"id": row.get("id"), "field": name, "expected": expected, "got": got,
                                  "text": row["text"]})
     return s
 
 
-def print_report(s: Scores, out: TextIO) -> None:
-    for name in ("intent", "category", "neighbourhood", "tracking_code"):
-        out.write(f"{name:<14} {s.accuracy(name):.3f}  ({s.right[name]}/{s.total[name]})\n")
+def summary_line(name: str, s: Scores) -> str:
+    cells = [f"{s.accuracy(f):.3f}" if s.total[f] else "  -  " for f in FIELDS]
+    return f"{name:<22}" + "".join(f"{c:>10}" for c in cells) + f"{s.routed_share:>10.3f}"
+
+
+HEADER = f"{'':<22}" + "".join(f"{f[:9]:>10}" for f in FIELDS) + f"{'routed%':>10}"
+
+
+def print_report(s: Scores, out: TextIO, misses: bool = True) -> None:
+    for name in FIELDS:
+        if s.total[name]:
+            out.write(f"{name:<17} {s.accuracy(name):.3f}  ({s.right[name]}/{s.total[name]})\n")
+    out.write(f"routed share     {s.routed_share:.3f}  ({s.total['routed']}/{s.total['category']})\n")
     labels = sorted({a for a, _ in s.confusion} | {b for _, b in s.confusion}, key=str)
     out.write("\ncategory confusion (row = expected, only rows with errors):\n")
     for a in labels:
@@ -54,9 +83,10 @@ def print_report(s: Scores, out: TextIO) -> None:
         if wrong:
             out.write(f"  {a}: right {s.confusion[(a, a)]}, " +
                       ", ".join(f"{b}:{n}" for b, n in sorted(wrong.items(), key=lambda kv: -kv[1])) + "\n")
-    out.write(f"\nmisses ({len(s.misses)}):\n")
-    for m in s.misses:
-        out.write(json.dumps(m, ensure_ascii=False) + "\n")
+    if misses:
+        out.write(f"\nmisses ({len(s.misses)}):\n")
+        for m in s.misses:
+            out.write(json.dumps(m, ensure_ascii=False) + "\n")
 
 
 def read_corpus(path: str) -> list[dict[str, Any]]:

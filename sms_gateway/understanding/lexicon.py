@@ -19,18 +19,13 @@ def load_intent_lexicon() -> dict:
         return tomllib.load(fh)
 
 
-@lru_cache(maxsize=1)
-def load_category_lexicon() -> dict:
-    """How citizens name or describe each kind of problem, by category code (data/lexicon.toml)."""
-    with (DATA_DIR / "lexicon.toml").open("rb") as fh:
-        return tomllib.load(fh)
 
 # Colloquial and written suffixes a citizen glues to a word: plurals, possessives, «است», «را».
 SUFFIXES = sorted({
     "هایی", "هامون", "هاتون", "هاشون", "هاش", "های", "ها", "ای", "اشون", "امون", "اتون", "ام", "ات", "اش",
     "مون", "تون", "شون", "یی", "ی", "ا", "ش", "م", "ت", "ه", "یه", "ست", "شو", "مو", "رو", "و", "ن", "ید", "یم",
     "ند", "ان", "ین", "s", "e", "ye", "ha", "haye", "aye", "a", "mun", "moon",
-}, key=len, reverse=True)
+}, key=lambda s: (-len(s), s))  # a fixed order: nothing may depend on the hash seed
 
 
 _CANDIDATE_CACHE = 50_000
@@ -46,7 +41,7 @@ class Match(NamedTuple):
 
 
 @lru_cache(maxsize=65536)
-def base_forms(token: str) -> frozenset[str]:
+def base_forms(token: str) -> tuple[str, ...]:
     """The token and what it can be with one suffix taken off (and «ه» put back: کوچمون → کوچه)."""
     forms = {token}
     for suffix in SUFFIXES:
@@ -54,7 +49,7 @@ def base_forms(token: str) -> frozenset[str]:
             stem = token[: -len(suffix)]
             forms.add(stem)
             forms.add(stem + "ه")
-    return frozenset(forms)
+    return tuple(sorted(forms))
 
 
 class PhraseIndex:

@@ -43,6 +43,18 @@ _REPEATS = re.compile(r"([^\da-z])\1{2,}")
 _LATIN_REPEATS = re.compile(r"([a-z])\1+")
 _LETTER_DIGIT = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")
 _SPACES = re.compile(r"\s+")
+# Colloquial and Latin spellings of the words put in front of a place's name, folded to how names are written.
+ALIASES = {"خیابون": "خیابان", "خ": "خیابان", "خیابونه": "خیابان", "میدون": "میدان", "بولوار": "بلوار", "کوچهی": "کوچه",
+           "kh": "khiaban", "khiaboon": "khiaban", "khiyaban": "khiaban", "khiyabun": "khiaban", "khiabun": "khiaban",
+           "khiabane": "khiaban", "khiaboone": "khiaban", "khyabn": "khiaban", "meydoon": "meydan", "meidan": "meydan",
+           "meydune": "meydan", "meydoone": "meydan", "meydane": "meydan", "bolvare": "bolvar", "blvd": "bolvar",
+           "boulevard": "bolvar", "kooche": "koche", "kuche": "koche", "koocheye": "koche", "mahaleye": "mahale",
+           "mahalle": "mahale", "parke": "park", "boostane": "boostan", "bustan": "boostan"}
+
+
+def _fold_words(text: str) -> str:
+    return " ".join(ALIASES.get(word, word) for word in text.split(" "))
+
 
 
 def normalize(text: str) -> str:
@@ -53,6 +65,6 @@ def normalize(text: str) -> str:
     text = _REPEATS.sub(r"\1", text)
     text = _LATIN_REPEATS.sub(r"\1", text)  # Finglish: «aashghaal», «kooche» → «ashghal», «koche»
     text = _LETTER_DIGIT.sub(" ", text)  # «لغو11», «کوچه۱۴»
-    return _SPACES.sub(" ", text).strip()
+    return _fold_words(_SPACES.sub(" ", text).strip())
 
 

@@ -341,7 +341,7 @@ def test_a_report_like_an_open_one_is_linked_and_gets_the_same_updates(gw):
 
 def test_more_than_the_daily_limit_gets_a_polite_refusal(gw, clock):
     texts = ["چاله عمیق تو خیابون فین", "چراغای کوچه خاموشه محله سلطان امیر احمد", "سگ ولگرد تو پارک طاهرآباد",
-             "جوب گرفته آب راه افتاده تو لتحر", "درخت شکسته افتاده وسط خیابان تو محله پشت مشهد",
+             "جوب کوچه گرفته و بو میده تو لتحر", "درخت شکسته افتاده وسط خیابان تو محله پشت مشهد",
              "زباله ها جمع نشده تو طاهرآباد"]
     codes = [sms(gw, t).ticket_code for t in texts]
     assert all(codes[:5]) and codes[5] is None

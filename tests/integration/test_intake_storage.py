@@ -39,7 +39,7 @@ def test_twenty_concurrent_deliveries_of_one_message_make_one_ticket(gateway):
 
 
 REPORTS = ["چاله عمیق تو خیابون فین", "چراغای کوچه خاموشه محله سلطان امیر احمد", "سگ ولگرد تو پارک طاهرآباد",
-           "جوب گرفته آب راه افتاده تو لتحر", "درخت شکسته افتاده وسط خیابان تو محله پشت مشهد"]
+           "جوب کوچه گرفته و بو میده تو لتحر", "درخت شکسته افتاده وسط خیابان تو محله پشت مشهد"]
 
 
 def test_first_messages_from_a_new_number_at_once_make_one_citizen(gateway):

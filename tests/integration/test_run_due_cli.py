@@ -21,7 +21,7 @@ from tests.support import set_status, store
 BIN = os.path.join(os.path.dirname(sys.executable), "sms-gateway")
 KAVE_OK = {"return": {"status": 200, "message": "تایید شد"}, "entries": [{"messageid": 1, "status": 1}]}
 TEXTS = ["چاله عمیق تو خیابون فین", "زباله ها جمع نشده تو طاهرآباد", "سگ ولگرد تو پارک طاهرآباد",
-         "جوب گرفته آب راه افتاده تو لتحر", "چراغای کوچه خاموشه محله سلطان امیر احمد"]
+         "جوب کوچه گرفته و بو میده تو لتحر", "چراغای کوچه خاموشه محله سلطان امیر احمد"]
 
 
 @pytest.fixture

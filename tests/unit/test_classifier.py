@@ -1,5 +1,6 @@
 """Understanding, table-driven over real texts, with the corpus floors and property tests."""
 import json
+from functools import lru_cache
 from pathlib import Path
 
 import pytest
@@ -12,9 +13,14 @@ from sms_gateway.understanding.evaluate import score
 DATA = Path(__file__).parent.parent / "data"
 
 
+@lru_cache(maxsize=1)
+def shared() -> Classifier:
+    return Classifier()
+
+
 @pytest.fixture(scope="module")
 def classifier():
-    return Classifier()
+    return shared()
 
 
 def _rows(name):
@@ -22,6 +28,7 @@ def _rows(name):
 
 
 def test_dev_corpus_floors(classifier):
+    """dev.jsonl is part of what the model learns from: a regression guard, not a measure of generalisation."""
     s = score(_rows("dev.jsonl"), classifier)
     assert s.accuracy("intent") >= 0.97
     assert s.accuracy("category") >= 0.95
@@ -29,7 +36,7 @@ def test_dev_corpus_floors(classifier):
 
 
 def test_fresh_corpus_floors(classifier):
-    """Sixty messages written after the rules; measured before tuning at 0.967/0.864/0.979."""
+    """Sixty messages a session wrote after the old rules, never trained on (the lexicon scored 0.967/0.864/0.979)."""
     s = score(_rows("fresh.jsonl"), classifier)
     assert s.accuracy("intent") >= 0.95
     assert s.accuracy("category") >= 0.85
@@ -92,7 +99,7 @@ def test_confidence_is_lower_when_unsure(classifier):
 @settings(max_examples=300, deadline=None)
 @given(st.text(max_size=400))
 def test_classify_never_raises_and_is_deterministic(text):
-    c = Classifier()
+    c = shared()
     first = c.classify(text)
     assert first == c.classify(text)
     assert first.intent in {"report", "status_query", "opt_out", "opt_in", "identity_required", "emergency",
@@ -103,4 +110,4 @@ def test_classify_never_raises_and_is_deterministic(text):
 @given(st.lists(st.sampled_from(["زباله", "چاله", "فین", "۱۲۳۴۵۶۷", "\u200c", "ـ", "ي", "ك", "!", "لغو", " ", "a",
                                  "ﻟﺘﺤﺮ", "ولی", "خوبه"]), max_size=30))
 def test_classify_handles_persian_fragments(parts):
-    Classifier().classify("".join(parts))
+    shared().classify("".join(parts))
