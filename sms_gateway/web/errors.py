@@ -8,6 +8,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from ..providers.base import WebhookRejected
+from . import open311
 
 log = logging.getLogger("sms_gateway.web")
 
@@ -30,6 +31,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
+        if request.path.startswith(open311.PREFIX + "/"):
+            return open311.error_response(exc.code or 400, _PERSIAN.get(exc.code or 400, _PERSIAN[400]))
         if _wants_json():
             return jsonify(error=exc.description), exc.code
         message = _PERSIAN.get(exc.code or 500, "")
