@@ -6,18 +6,15 @@ one is checked and counted too."""
 from __future__ import annotations
 
 import json
-import logging
 from typing import Any
 from xml.etree.ElementTree import Element, SubElement, tostring
 
 from flask import Blueprint, Response, current_app, request
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from ..bootstrap import Gateway
 from ..domain.open311 import Open311Error, client_request_id
 from ..services import api_keys, open311
 
-log = logging.getLogger("sms_gateway.open311")
 PREFIX = "/open311/v2"
 bp = Blueprint("open311", __name__, url_prefix=PREFIX)
 FMT = "<any(json, xml):fmt>"
@@ -109,8 +106,8 @@ def _fill(element: Element, fields: dict[str, Any]) -> None:
 
 
 def error_response(status: int, description: str, headers: dict[str, str] | None = None) -> Response:
-    """[{"code", "description"}] with the HTTP status, in the format the path asked for. The app's own
-    handler answers this way too for paths under PREFIX (an unknown resource, a wrong method)."""
+    """[{"code", "description"}] with the HTTP status, in the format the path asked for. The app's error
+    handlers answer this way for every path under PREFIX (a wrong method, an outage, a fault of ours)."""
     fmt = "xml" if request.path.endswith(".xml") else "json"
     return _answer([{"code": status, "description": description}], fmt, "errors", "error", status, headers)
 
@@ -129,17 +126,3 @@ def _bad_key(exc: api_keys.InvalidKey) -> Response:
 def _too_many(exc: api_keys.RateLimited) -> Response:
     return error_response(429, "درخواست‌های این کلید در این دقیقه از حد گذشت؛ کمی بعد دوباره بفرستید",
                           {"Retry-After": str(exc.retry_after)})
-
-
-@bp.errorhandler(DBAPIError)
-def _database(exc: DBAPIError) -> Response:
-    if not isinstance(exc, (OperationalError, InterfaceError)) and not exc.connection_invalidated:
-        return _unexpected(exc)  # a data error is a fault of ours, never reported as an outage
-    log.error("database unavailable: %s", type(exc.orig).__name__ if exc.orig else exc)
-    return error_response(503, "سامانه موقتاً در دسترس نیست؛ چند لحظه دیگر دوباره بفرستید", {"Retry-After": "5"})
-
-
-@bp.errorhandler(Exception)
-def _unexpected(exc: Exception) -> Response:
-    log.exception("unhandled error")
-    return error_response(500, "خطای داخلی؛ دوباره امتحان کنید")

@@ -9,6 +9,7 @@ from xml.etree import ElementTree
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from sms_gateway.adapters.models import ApiKey, InboundMessage, OutboundMessage, Ticket
 from sms_gateway.domain.codes import is_valid_tracking_code
@@ -18,6 +19,7 @@ from sms_gateway.services import api_keys, lifecycle
 from sms_gateway.services import open311 as open311_service
 from sms_gateway.services.intake import retry_failed
 from sms_gateway.services.queue import QueueFilters, queue
+from sms_gateway.settings import Settings
 from sms_gateway.web import create_app
 from tests.support import deliver, set_status
 
@@ -323,8 +325,32 @@ def test_unknown_resources_and_methods_answer_in_the_error_form(client):
     _error(client.get(f"{V2}/requests.csv"), 404)
     _error(client.get(f"{V2}/discovery"), 404)
     _error(client.delete(f"{V2}/requests.json"), 405)
+    _error(client.post(f"{V2}/requests.json", data={"api_key": "k", "description": "ز" * 70_000}), 413)
     root = _xml(client.get(f"{V2}/nothing.xml"))
     assert root.tag == "errors" and root.find("error").findtext("code") == "404"
+
+
+def test_the_database_down_is_503_with_retry_after_and_a_fault_of_ours_500(database_url, clock, tmp_path, client,
+                                                                           monkeypatch):
+    if database_url.startswith("sqlite"):
+        down_url = f"sqlite:///{tmp_path}/missing-dir/db.sqlite3"
+    else:
+        down_url = "postgresql+psycopg://postgres@127.0.0.1:1/test"
+    app = create_app(Settings(database_url=down_url), clock=clock)
+    try:
+        down = app.test_client().get(f"{V2}/requests.json")
+    finally:
+        app.extensions["sms_gateway"].engine.dispose()
+    _error(down, 503)
+    assert down.headers["Retry-After"]
+
+    def broken(*args, **kwargs):
+        raise IntegrityError("INSERT …", {}, Exception("a constraint of ours"))
+
+    monkeypatch.setattr(open311_service, "find_request", broken)
+    faulty = client.get(f"{V2}/requests/12345678.xml")
+    assert faulty.status_code == 500 and b"Traceback" not in faulty.data  # a data error is no outage
+    assert _xml(faulty).find("error").findtext("code") == "500"
 
 
 def test_gets_are_open_but_a_key_sent_with_one_is_checked(client, gateway, key):
