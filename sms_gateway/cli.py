@@ -1,4 +1,4 @@
-"""`sms-gateway`: serve, migrate, staff, tickets, simulate, classify, evaluate, scheduled work.
+"""`sms-gateway`: serve, migrate, staff, tickets, API keys, simulate, classify, evaluate, scheduled work.
 Every command that acts on time takes --now (an ISO-8601 instant; naive means UTC)."""
 from __future__ import annotations
 
@@ -226,6 +226,58 @@ def tickets_set_status(code: str, status: str, note: str, actor: str, now_text: 
     except Refused as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"{ticket.tracking_code} is now {ticket.status}")
+
+
+@main.group("api-key")
+def api_key() -> None:
+    """Keys of the applications that use the Open311 API (the municipality's website, its apps)."""
+
+
+@api_key.command("create")
+@click.option("--name", required=True, help="the application, e.g. website or android-app")
+@now_option
+def api_key_create(name: str, now_text: str | None) -> None:
+    """Make a key and print it: it is shown this once (only its hash is kept)."""
+    from .services.api_keys import ApiKeyError, create_key
+
+    gateway = _gateway(now_text)
+    try:
+        token = create_key(gateway.sessions, name, gateway.clock())
+    except ApiKeyError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(token)
+    click.echo(f"کلید «{name}» ساخته شد؛ فقط همین یک بار نشان داده می‌شود.", err=True)
+
+
+@api_key.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def api_key_list(as_json: bool) -> None:
+    """Every key by name: when made, last used, revoked (never the key)."""
+    from .services.api_keys import list_keys
+
+    keys = list_keys(_gateway().sessions)
+    if as_json:
+        click.echo(_json([k.__dict__ for k in keys]))
+        return
+    for k in keys:
+        used = k.last_used_at.isoformat() if k.last_used_at else "-"
+        state = f"revoked {k.revoked_at.isoformat()}" if k.revoked_at else "active"
+        click.echo(f"{k.name}  created {k.created_at.isoformat()}  last used {used}  {state}")
+
+
+@api_key.command("revoke")
+@click.argument("name")
+@now_option
+def api_key_revoke(name: str, now_text: str | None) -> None:
+    """Refuse the key from now on (403); its row is kept."""
+    from .services.api_keys import ApiKeyError, revoke_key
+
+    gateway = _gateway(now_text)
+    try:
+        revoke_key(gateway.sessions, name, gateway.clock())
+    except ApiKeyError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"کلید «{name}» باطل شد")
 
 
 @main.command()

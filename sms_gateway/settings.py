@@ -58,6 +58,7 @@ class Settings:
     fallback_provider: str = ""         # SMS provider to use while the main one keeps failing
     fallback_after: int = 3             # consecutive failures of the main provider before falling back
     emergency_sla_hours: int = 4        # an emergency ticket is due within hours, whatever its category
+    open311_requests_per_minute: int = 60  # per API key of the Open311 API, counted in the database
     providers: Mapping[str, Any] = field(default_factory=_default_sections)  # one section per provider
 
     def replace(self, **changes: Any) -> "Settings":
@@ -194,7 +195,7 @@ def _validate(s: Settings) -> None:
         raise SettingsError(f"fallback_provider must be another of {', '.join(sms)}, got {s.fallback_provider!r}")
     for key in ("reminder_days", "clarify_hours", "duplicate_days", "max_tickets_per_day", "max_send_attempts",
                 "scheduler_interval_seconds", "retention_months", "claim_lease_seconds", "fallback_after",
-                "emergency_sla_hours"):
+                "emergency_sla_hours", "open311_requests_per_minute"):
         if getattr(s, key) < 1:
             raise SettingsError(f"{key} must be at least 1")
     try:

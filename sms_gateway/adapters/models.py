@@ -196,3 +196,20 @@ class CannedResponse(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(80), unique=True)
     body: Mapped[str] = mapped_column(Text)
+
+
+class ApiKey(Base):
+    """A client application of the Open311 API (the municipality's website, an app). Only a SHA-256 of
+    the key is kept; the key itself is shown once, when made. The current minute's request count lives
+    on the row, so every web worker counts the same requests."""
+
+    __tablename__ = "api_key"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    window_start: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the minute being counted
+    window_count: Mapped[int] = mapped_column(Integer, default=0)

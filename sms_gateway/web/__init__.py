@@ -21,7 +21,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None,
     """Application factory: tests pass settings, a fixed clock and fake providers."""
     from flask_wtf.csrf import CSRFProtect
 
-    from . import dashboard, errors, filters, health, webhooks
+    from . import dashboard, errors, filters, health, open311, webhooks
 
     settings = settings or load_settings()
     app = Flask(__name__, template_folder=str(resource_dir("templates")), static_folder=str(resource_dir("static")))
@@ -37,10 +37,12 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None,
     webhooks_bp = webhooks.blueprint(gateway)
     csrf = CSRFProtect(app)
     csrf.exempt(webhooks_bp)  # providers prove themselves by signature or token, not by a form token
+    csrf.exempt(open311.bp)  # client applications prove themselves by their api_key
     dashboard.login_manager.init_app(app)
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(dashboard.bp)
+    app.register_blueprint(open311.bp)
     if settings.proxy_hops > 0:  # the client's address (login throttling, logs) comes from the proxy
         from werkzeug.middleware.proxy_fix import ProxyFix
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops)  # type: ignore[method-assign]

@@ -8,6 +8,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from ..providers.base import WebhookRejected
+from . import open311
 
 log = logging.getLogger("sms_gateway.web")
 
@@ -23,6 +24,8 @@ def init_app(app: Flask) -> None:
         if not isinstance(exc, (OperationalError, InterfaceError)) and not exc.connection_invalidated:
             return unexpected(exc)  # a data error is a fault of ours, never reported as an outage
         log.error("database unavailable: %s", type(exc.orig).__name__ if exc.orig else exc)
+        if _is_open311():
+            return open311.error_response(503, _PERSIAN[503], {"Retry-After": "5"})
         if _wants_json():
             return jsonify(error="database unavailable, try again"), 503, {"Retry-After": "5"}
         return (render_template("dashboard/error.html", code=503, message=_PERSIAN[503]), 503,
@@ -30,6 +33,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
+        if _is_open311():
+            return open311.error_response(exc.code or 400, _PERSIAN.get(exc.code or 400, _PERSIAN[400]))
         if _wants_json():
             return jsonify(error=exc.description), exc.code
         message = _PERSIAN.get(exc.code or 500, "")
@@ -38,6 +43,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
         log.exception("unhandled error")
+        if _is_open311():
+            return open311.error_response(500, _PERSIAN[500])
         if _wants_json():
             return jsonify(error="internal error"), 500
         return render_template("dashboard/error.html", code=500, message=_PERSIAN[500]), 500
@@ -47,6 +54,11 @@ _PERSIAN = {400: "درخواست نادرست است؛ اگر فرم را فرس
             403: "دسترسی به این صفحه را ندارید.", 404: "پیدا نشد.", 405: "این روش پشتیبانی نمی‌شود.",
             413: "درخواست بیش از حد بزرگ است.", 429: "تلاش‌ها بیش از حد بود.",
             500: "خطای داخلی؛ دوباره امتحان کنید.", 503: "پایگاه داده در دسترس نیست؛ چند لحظه دیگر امتحان کنید."}
+
+
+def _is_open311() -> bool:
+    """The Open311 API answers errors in the spec's own form."""
+    return request.path.startswith(open311.PREFIX + "/")
 
 
 def _wants_json() -> bool:
