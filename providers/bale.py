@@ -93,6 +93,11 @@ class BaleProvider:
         return Received(provider=self.name, channel=self.channel, message_id=str(update_id), sender=str(chat_id),
                         recipient="", text=_citizen_text(text), raw=update, shared_phone=_own_phone(message))
 
+    def shared_phone(self, update: dict[str, Any]) -> str:
+        """The sender's own number in a stored Update, for reading it again after a failure."""
+        message = update.get("message")
+        return _own_phone(message) if isinstance(message, dict) else ""
+
     def answer_inbound(self, reply: str | None) -> WebhookAnswer:
         return WebhookAnswer("OK")
 

@@ -390,7 +390,7 @@ def _retry_one(ctx: Context, inbound_id: int, now: datetime) -> int:
                 session.rollback()
                 return 0
             message = Received(row.provider, row.provider_message_id, row.sender, row.to_number, row.text,
-                               row.raw_payload, row.channel)
+                               row.raw_payload, row.channel, shared_phone=_shared_phone(ctx, row))
             receipt = _process(ctx, session, row.id, message, row.sender, now, reply_inline=False)
             session.commit()
         except OperationalError:
@@ -404,6 +404,12 @@ def _retry_one(ctx: Context, inbound_id: int, now: datetime) -> int:
     if receipt.outbound_id is not None:
         ctx.outbox.deliver(ctx.sessions, receipt.outbound_id, now)
     return 1
+
+
+def _shared_phone(ctx: Context, row: InboundMessage) -> str:
+    """A messenger's shared contact card is kept only in the raw payload: its provider reads it again."""
+    read = getattr(ctx.outbox.providers.get(row.provider), "shared_phone", None)
+    return str(read(row.raw_payload)) if read is not None else ""
 
 
 def _count_failure(ctx: Context, inbound_id: int, error: str) -> None:

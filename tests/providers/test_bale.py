@@ -267,6 +267,25 @@ def test_sharing_their_contact_links_the_chat_to_their_earlier_sms_citizen(clien
     assert answer.reply.startswith(f"درخواست {persian_digits(on_bale.tracking_code)}:")
 
 
+def test_a_contact_share_whose_reading_failed_links_when_read_again(client, gateway, bale_api, monkeypatch, clock):
+    from sms_gateway.services import citizens, intake
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("linking failed")
+
+    by_sms = deliver(gateway, "چاله بزرگ تو خیابون طاهرآباد", sender=PHONE)
+    monkeypatch.setattr(citizens, "link_phone", explode)
+    assert post(client, fixture("update_contact_own")).status_code == 200
+    with gateway.sessions() as s:
+        assert s.scalar(select(InboundMessage.state).where(InboundMessage.provider == "bale")) == "failed"
+    monkeypatch.undo()
+    assert intake.retry_failed(gateway.ctx, clock()) == 1
+    with gateway.sessions() as s:
+        sms_citizen = s.scalar(select(Ticket.citizen_id).where(Ticket.tracking_code == by_sms.ticket_code))
+        assert s.scalar(select(Contact.citizen_id).where(Contact.channel == "bale")) == sms_citizen
+    assert bale_api.sent[-1] == (CHAT, gateway.ctx.texts.render("phone_linked", mobile=PHONE))
+
+
 def test_sharing_a_new_number_adds_it_to_the_bale_citizen(client, gateway, bale_api):
     on_bale = report_on_bale(client, gateway)
     post(client, contact_update(phone="+98 912 123 4567"))
