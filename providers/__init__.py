@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .bale import BaleProvider
 from .base import Provider
 from .console import ConsoleProvider
 from .kavenegar import KavenegarProvider
@@ -10,7 +11,7 @@ from .melipayamak import MelipayamakProvider
 from .twilio import TwilioProvider
 
 PROVIDERS: dict[str, Any] = {p.name: p for p in (ConsoleProvider, TwilioProvider, KavenegarProvider,
-                                                   MelipayamakProvider)}
+                                                   MelipayamakProvider, BaleProvider)}
 SMS_PROVIDERS = tuple(name for name, p in PROVIDERS.items() if p.channel == "sms")
 
 __all__ = ["PROVIDERS", "SMS_PROVIDERS", "Provider"]

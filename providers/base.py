@@ -117,8 +117,9 @@ class Provider(Protocol):
     def verify(self, request: WebhookRequest) -> None:
         """Raise WebhookRejected(403) unless the request really comes from the provider."""
 
-    def parse_inbound(self, request: WebhookRequest) -> Received:
-        """Raise WebhookRejected(400) when a required field is missing."""
+    def parse_inbound(self, request: WebhookRequest) -> Received | None:
+        """Raise WebhookRejected(400) when a required field is missing; None for a request that carries
+        no message (a messenger's other updates), which is acknowledged and ignored."""
 
     def answer_inbound(self, reply: str | None) -> WebhookAnswer:
         """What the webhook answers the provider; some carry the reply text in it."""

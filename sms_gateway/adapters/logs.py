@@ -44,3 +44,5 @@ def configure(fmt: str = "json", level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # urllib3 writes each request line at DEBUG, and Kavenegar's and Bale's URLs carry their secrets.
+    logging.getLogger("urllib3").setLevel(max(level, logging.INFO))

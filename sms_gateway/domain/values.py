@@ -84,6 +84,8 @@ class Kind(StrEnum):
     REGISTERED = "registered"
     REMINDER = "reminder"
     OVERDUE = "overdue"
+    PHONE_LINKED = "phone_linked"          # a messenger user shared their number: thanks
+    PHONE_NOT_LINKED = "phone_not_linked"  # the number they shared is not an Iranian mobile
 
 
 class Action(StrEnum):
@@ -109,3 +111,5 @@ class Role(StrEnum):
 
 ACTOR_CITIZEN = "citizen"
 ACTOR_SYSTEM = "system"
+# The intent recorded for a messenger contact card the sender shared of themselves (no text to read).
+SHARED_CONTACT = "shared_contact"

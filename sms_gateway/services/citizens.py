@@ -56,14 +56,50 @@ def _insert_ignoring_conflict(session: Session):
     return statement.on_conflict_do_nothing(index_elements=["channel", "address"])
 
 
+@dataclass(frozen=True)
+class Linked:
+    citizen_id: int            # the citizen the messenger contact and the number now both belong to
+    moved_from: int | None     # the citizen the messenger contact was moved away from, if it was
+
+
+def link_phone(session: Session, contact_id: int, phone: str, now: datetime) -> Linked:
+    """A messenger user shared their own number (+98…): their contact joins the citizen of that SMS
+    number, or, when the number is new, the number is added to their citizen. The caller moves what
+    came through the contact (tickets, messages) with it, each through its own writer."""
+    own = session.execute(select(Contact.citizen_id).where(Contact.id == contact_id)).scalar_one()
+    for _attempt in range(3):
+        sms = _lock_contact(session, Channel.SMS, phone)
+        if sms is None:
+            added = session.execute(_insert_ignoring_conflict(session).values(
+                citizen_id=own, channel=Channel.SMS, address=phone, created_at=now).returning(Contact.id)).scalar()
+            if added is None:
+                continue  # the number's first SMS arrived at the same moment: join its citizen instead
+            return Linked(own, None)
+        if sms.citizen_id == own:
+            return Linked(own, None)
+        session.execute(update(Contact).where(Contact.id == contact_id).values(citizen_id=sms.citizen_id))
+        # One person, one opt-out: a «لغو» sent on either channel is never undone by linking them.
+        if not sms.opted_out and session.scalar(select(Citizen.opted_out).where(Citizen.id == own)):
+            set_opted_out(session, sms.citizen_id, True)
+        return Linked(sms.citizen_id, own)
+    raise RuntimeError(f"could not link contact {contact_id} to its number")
+
+
 def set_opted_out(session: Session, citizen_id: int, opted_out: bool) -> None:
     session.execute(update(Citizen).where(Citizen.id == citizen_id).values(opted_out=opted_out))
 
 
 def sms_address(session: Session, citizen_id: int) -> str | None:
     """The citizen's phone number, for staff and for SMS follow-ups of requests from other channels."""
-    return session.scalar(select(Contact.address).where(Contact.citizen_id == citizen_id,
-                                                        Contact.channel == Channel.SMS).order_by(Contact.id).limit(1))
+    found = sms_contact(session, citizen_id)
+    return found[1] if found else None
+
+
+def sms_contact(session: Session, citizen_id: int) -> tuple[int, str] | None:
+    """(contact id, number) of the citizen's first SMS contact."""
+    row = session.execute(select(Contact.id, Contact.address).where(
+        Contact.citizen_id == citizen_id, Contact.channel == Channel.SMS).order_by(Contact.id).limit(1)).first()
+    return (row.id, row.address) if row else None
 
 
 def contact_address(session: Session, contact_id: int) -> tuple[str, str] | None:

@@ -26,12 +26,21 @@ from sqlalchemy.orm import Session
 from ..adapters.models import InboundMessage, Ticket
 from ..adapters.texts import jalali_date
 from ..domain.decide import Act, CitizenFacts, Decision, TicketFacts, decide, similar_key
-from ..domain.phones import normalise_phone
+from ..domain.phones import InvalidPhone, display_phone, is_mobile, normalise_phone
 from ..domain.tickets import AWAITING_CITY, CITIZEN_LABELS, OPEN
 from ..domain.understanding import Understanding
-from ..domain.values import ACTOR_SYSTEM, CONTACT_CHANNEL, Action, Channel, InboundState, Kind, Verdict
+from ..domain.values import (
+    ACTOR_SYSTEM,
+    CONTACT_CHANNEL,
+    SHARED_CONTACT,
+    Action,
+    Channel,
+    InboundState,
+    Kind,
+    Verdict,
+)
 from ..providers.base import MAX_ADDRESS, MAX_MESSAGE_ID, Received
-from . import citizens, lifecycle
+from . import citizens, lifecycle, outbox
 from .context import Context
 
 log = logging.getLogger("sms_gateway.intake")
@@ -187,6 +196,8 @@ def _process(ctx: Context, session: Session, inbound_id: int, m: Received, addre
              reply_inline: bool) -> Receipt:
     channel = contact_channel(m)
     who = citizens.identify(session, channel, address, now)
+    if m.shared_phone:
+        return _link_shared_phone(ctx, session, inbound_id, m, address, who, now, reply_inline)
     text = m.text[:ctx.max_text_chars]
     started = perf_counter()
     u = _with_hints(ctx, ctx.classifier.classify(text), m)
@@ -208,12 +219,62 @@ def _process(ctx: Context, session: Session, inbound_id: int, m: Received, addre
         reply_text=reply, truncated=len(m.text) > ctx.max_text_chars, last_error=None))
     outbound_id = None
     if reply is not None and decision.reply is not None:
-        provider = m.provider if m.provider in ctx.outbox.providers else ctx.outbox.provider_for(channel)
         outbound_id = ctx.outbox.queue_reply(
             session, citizen_id=who.citizen_id, contact_id=who.contact_id, channel=channel, address=address,
             text=reply, kind=decision.reply, now=now, ticket_id=ticket_id, inbound_id=inbound_id,
-            provider=provider, sent_inline=reply_inline)
+            provider=_reply_provider(ctx, m), sent_inline=reply_inline)
     return Receipt(reply, code, None if reply_inline else outbound_id)
+
+
+def _link_shared_phone(ctx: Context, session: Session, inbound_id: int, m: Received, address: str,
+                       who: citizens.Identity, now: datetime, reply_inline: bool) -> Receipt:
+    """A messenger user shared their own number: one citizen from now on, whichever way they write, and
+    they are thanked. A number that is not an Iranian mobile is not linked (the SMS line cannot reach
+    it), and they are told so; a blocked number or sender is neither linked nor answered."""
+    phone = _mobile(m.shared_phone)
+    citizen_id, kind = who.citizen_id, Kind.PHONE_NOT_LINKED
+    reply: str | None = ctx.texts.render(kind)
+    if {phone, address} & ctx.policy.blocked_numbers:
+        reply = None
+    elif phone:
+        citizen_id, kind = _link(session, who.contact_id, phone, now), Kind.PHONE_LINKED
+        reply = ctx.texts.render(kind, mobile=display_phone(phone))
+    session.execute(update(InboundMessage).where(InboundMessage.id == inbound_id).values(
+        state=InboundState.PROCESSED, attempts=InboundMessage.attempts + 1, processed_at=now,
+        citizen_id=citizen_id, contact_id=who.contact_id, intent=SHARED_CONTACT, reply_text=reply, last_error=None))
+    if reply is None:
+        return Receipt(None)
+    outbound_id = ctx.outbox.queue_reply(
+        session, citizen_id=citizen_id, contact_id=who.contact_id, channel=contact_channel(m), address=address,
+        text=reply, kind=kind, now=now, inbound_id=inbound_id, provider=_reply_provider(ctx, m),
+        sent_inline=reply_inline)
+    return Receipt(reply, None, None if reply_inline else outbound_id)
+
+
+def _mobile(raw: str) -> str:
+    """An Iranian mobile number as +989…, or "" for anything else."""
+    try:
+        phone = normalise_phone(raw)
+    except InvalidPhone:
+        return ""
+    return phone if is_mobile(phone) else ""
+
+
+def _link(session: Session, contact_id: int, phone: str, now: datetime) -> int:
+    """Link the contact to the number's citizen; what came in or went out through the contact (tickets,
+    messages both ways) moves with it, each through its own writer. The citizen it now belongs to."""
+    linked = citizens.link_phone(session, contact_id, phone, now)
+    if linked.moved_from is not None:
+        lifecycle.reassign_contact(session, contact_id, linked.citizen_id, now)
+        outbox.reassign_contact(session, contact_id, linked.citizen_id)
+        session.execute(update(InboundMessage).where(InboundMessage.contact_id == contact_id)
+                        .values(citizen_id=linked.citizen_id).execution_options(synchronize_session=False))
+    return linked.citizen_id
+
+
+def _reply_provider(ctx: Context, m: Received) -> str:
+    """The provider the message came through answers it, when it can send; else its channel's."""
+    return m.provider if m.provider in ctx.outbox.providers else ctx.outbox.provider_for(contact_channel(m))
 
 
 def _with_hints(ctx: Context, u: Understanding, m: Received) -> Understanding:
@@ -333,7 +394,7 @@ def _retry_one(ctx: Context, inbound_id: int, now: datetime) -> int:
                 session.rollback()
                 return 0
             message = Received(row.provider, row.provider_message_id, row.sender, row.to_number, row.text,
-                               row.raw_payload, row.channel)
+                               row.raw_payload, row.channel, shared_phone=_shared_phone(ctx, row))
             receipt = _process(ctx, session, row.id, message, row.sender, now, reply_inline=False)
             session.commit()
         except OperationalError:
@@ -347,6 +408,12 @@ def _retry_one(ctx: Context, inbound_id: int, now: datetime) -> int:
     if receipt.outbound_id is not None:
         ctx.outbox.deliver(ctx.sessions, receipt.outbound_id, now)
     return 1
+
+
+def _shared_phone(ctx: Context, row: InboundMessage) -> str:
+    """A messenger's shared contact card is kept only in the raw payload: its provider reads it again."""
+    read = getattr(ctx.outbox.providers.get(row.provider), "shared_phone", None)
+    return str(read(row.raw_payload)) if read is not None else ""
 
 
 def _count_failure(ctx: Context, inbound_id: int, error: str) -> None:

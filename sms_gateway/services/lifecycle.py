@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from ..adapters.models import Correction, Ticket, TicketEvent
@@ -198,3 +198,14 @@ def expire_questions(ctx: Context, session: Session, now: datetime) -> int:
                       now, notify=False)
         count += 1
     return count
+
+
+def reassign_contact(session: Session, contact_id: int, citizen_id: int, now: datetime) -> int:
+    """The tickets that came in through a contact follow it to another citizen (a messenger user who
+    shared their number joins its citizen); each gets a note. How many moved."""
+    moved = session.scalars(update(Ticket).where(Ticket.contact_id == contact_id, Ticket.citizen_id != citizen_id)
+                            .values(citizen_id=citizen_id).returning(Ticket.id)
+                            .execution_options(synchronize_session=False)).all()
+    record_events(session, [(ticket_id, ACTOR_CITIZEN, Action.NOTE, "شهروند شماره همراه خود را پیوند داد؛ "
+                             "درخواست‌های او با همان شماره یکجا شد") for ticket_id in moved], now)
+    return len(moved)

@@ -25,6 +25,7 @@ from ..domain.policy import Policy, retry_delay
 from ..domain.text import count_segments
 from ..domain.values import Channel, OutboxStatus
 from ..providers.base import DeliveryReport, SendError, SendResult
+from . import citizens
 
 log = logging.getLogger("sms_gateway.outbound")
 CLAIM_BATCH = 20  # small: a claimed batch must be sent well within the lease, and a crash strands few
@@ -87,9 +88,12 @@ class Outbox:
     failover: Failover | None = None
 
     def provider_for(self, channel: str) -> str:
+        """The provider a channel's messages leave through; a messenger that is not configured (any
+        more) is named all the same: its sends fail, and fall back to SMS, rather than hand a chat id
+        to an SMS panel."""
         if channel == Channel.SMS:
             return self.sms_provider
-        return next((name for name, p in self.providers.items() if p.channel == channel), self.sms_provider)
+        return next((name for name, p in self.providers.items() if p.channel == channel), channel)
 
     # --- writing rows -----------------------------------------------------------------------------
 
@@ -190,10 +194,34 @@ class Outbox:
                 msg.status, msg.due_at = OutboxStatus.QUEUED, now + retry_delay(msg.attempts)
             else:
                 msg.status = OutboxStatus.FAILED
+                if msg.channel != Channel.SMS:
+                    self._by_sms_instead(session, msg, now)
             status = msg.status
         log.warning("outbound %s attempt failed: %s (now %s)", row.id, error, status,
                     extra={"outbound_id": row.id, "status": status, "error": error})
         return Sent(row.id, row.to_address, row.text, row.kind, row.code, status)
+
+    def _by_sms_instead(self, session: Session, failed: OutboundMessage, now: datetime) -> None:
+        """A messenger message that failed for good goes again by SMS, when the citizen shared a number.
+
+        A citizen who blocked the bot, left Bale, or whom Bale could not reach for half an hour of
+        retries would otherwise never hear of their request; the SMS line still reaches them. The same
+        text in a new row (the failed one stays as the record of what happened), the same kind; an
+        automated one still waits for the end of the quiet hours and is stopped by opt-out."""
+        contact = citizens.sms_contact(session, failed.citizen_id)
+        if contact is None:
+            return
+        contact_id, phone = contact
+        opted_out = failed.automated and bool(session.scalar(
+            select(Citizen.opted_out).where(Citizen.id == failed.citizen_id)))
+        session.execute(insert(OutboundMessage).values(
+            citizen_id=failed.citizen_id, contact_id=contact_id, channel=Channel.SMS, to_address=phone,
+            text=failed.text, segments=count_segments(failed.text), kind=failed.kind, provider=self.sms_provider,
+            status=OutboxStatus.SUPPRESSED if opted_out else OutboxStatus.QUEUED, automated=failed.automated,
+            attempts=0, ticket_id=failed.ticket_id, inbound_id=failed.inbound_id, created_at=now,
+            due_at=self.policy.next_send_time(now) if failed.automated else now))
+        log.info("outbound %s on %s failed for good: queued again by SMS to %s", failed.id, failed.channel,
+                 mask_phone(phone), extra={"outbound_id": failed.id, "to": mask_phone(phone), "kind": failed.kind})
 
 
 def record_delivery(sessions: sessionmaker[Session], report: DeliveryReport) -> bool:
@@ -285,3 +313,9 @@ class _ClaimedRow:
     provider: str
     kind: str
     code: str | None
+
+
+def reassign_contact(session: Session, contact_id: int, citizen_id: int) -> None:
+    """Messages to a contact follow it to another citizen (linking a messenger user to their number)."""
+    session.execute(update(OutboundMessage).where(OutboundMessage.contact_id == contact_id)
+                    .values(citizen_id=citizen_id).execution_options(synchronize_session=False))

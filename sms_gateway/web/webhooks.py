@@ -17,8 +17,11 @@ def blueprint(gateway: Gateway) -> Blueprint:
     bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
     for name, provider in gateway.providers.items():
         for route in provider.routes:
-            path = f"/{name}/<token>/{route.path}" if provider.token_in_path else f"/{name}/{route.path}"
-            bp.add_url_rule(path, f"{name}_{route.kind}", _view(name, route), methods=list(route.methods))
+            base = f"/{name}/<token>" if provider.token_in_path else f"/{name}"
+            view, methods = _view(name, route), list(route.methods)
+            bp.add_url_rule(f"{base}/{route.path}" if route.path else base, view.__name__, view, methods=methods)
+            if provider.token_in_path and not route.path:  # no token at all is refused like a wrong one
+                bp.add_url_rule(f"/{name}", view.__name__, view, methods=methods, defaults={"token": ""})
     return bp
 
 
@@ -42,6 +45,9 @@ def _view(name: str, route: Route):
 def _inbound(gateway: Gateway, provider: Any, webhook_request: WebhookRequest) -> Response:
     message = provider.parse_inbound(webhook_request)
     inline = provider.replies_inline
+    if message is None:  # an update that carries no message: acknowledged, nothing stored
+        answer = provider.answer_inbound(None)
+        return Response(answer.body, status=answer.status, content_type=answer.content_type)
     try:
         receipt = intake.receive(gateway.ctx, message, gateway.clock(), reply_inline=inline)
     except InvalidPhone as exc:

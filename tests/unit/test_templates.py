@@ -11,7 +11,7 @@ LONGEST = {"code": "99999999", "status_label": "ارجاع به واحد مرب�
            "number": "۱۱۵", "service": "فوریت گاز", "place": "آران و بیدگل",
            "category_label": "آب‌گرفتگی و آب‌های سطحی", "expected": "۲۹ اردیبهشت ۱۴۰۵",
            "opened": "۲۹ اردیبهشت ۱۴۰۵", "accept": "۳۱", "object": "۳۳", "limit": "۵",
-           "reason": "ملک خصوصی است و رسیدگی با مالک آن است"}
+           "reason": "ملک خصوصی است و رسیدگی با مالک آن است", "mobile": "۰۹۱۲۱۲۳۴۵۶۷"}
 
 
 @pytest.mark.parametrize("city", bundled_cities())
