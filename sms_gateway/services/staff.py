@@ -1,14 +1,19 @@
-"""Use case: staff accounts."""
+"""Use case: staff accounts, and the logins they make."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from math import ceil
+from typing import Any
 
-from sqlalchemy import delete, func, select
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy import case, delete, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql import ColumnElement
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..adapters.models import LoginFailure, StaffUser
 from ..domain.staff import ROLES, Viewer
+from ..domain.text import persian_digits
 
 
 class StaffError(ValueError):
@@ -33,37 +38,91 @@ def create_staff(sessions: sessionmaker, username: str, password: str, role: str
     return user
 
 
-MAX_FAILURES_PER_USER = 5
-MAX_FAILURES_PER_IP = 20
-FAILURE_WINDOW = timedelta(minutes=15)
+# Throttling is per (username, address): an office behind one NAT shares an address, an attacker does not
+# share the admin's. A name's first few wrong passwords from an address cost nothing; then each waits
+# twice as long as the one before, up to a cap; a pair quiet for a day starts afresh.
+FREE_FAILURES = 3
+FIRST_DELAY = timedelta(seconds=1)
+MAX_DELAY = timedelta(minutes=15)
+FORGET_AFTER = timedelta(days=1)
 
 
 class TooManyAttempts(StaffError):
-    pass
+    """This name from this address must wait `retry_after` seconds before its next password is checked."""
+
+    def __init__(self, retry_after: int):
+        self.retry_after = retry_after
+        wait = f"{ceil(retry_after / 60)} دقیقه" if retry_after >= 60 else f"{retry_after} ثانیه"
+        super().__init__(persian_digits(f"تلاش‌های ناموفق زیاد بود؛ {wait} دیگر دوباره امتحان کنید."))
+
+
+def delay_after(failures: int) -> timedelta:
+    """How long a pair with this many failures waits before its next attempt."""
+    if failures < FREE_FAILURES:
+        return timedelta(0)
+    return min(FIRST_DELAY * 2 ** min(failures - FREE_FAILURES, 30), MAX_DELAY)
 
 
 def viewer_of(user: StaffUser) -> Viewer:
     return Viewer(user.id, user.username, user.role, user.region)
 
 
-def authenticate(sessions: sessionmaker, username: str, password: str, ip: str, now: datetime) -> Viewer | None:
-    """The staff member for these credentials, or None; raises TooManyAttempts while throttled.
-    Failures are kept in the database so every web worker counts the same ones."""
-    username = username.strip()[:80]
-    since = now - FAILURE_WINDOW
-    with sessions.begin() as session:
-        by_user = session.scalar(select(func.count(LoginFailure.id)).where(
-            LoginFailure.username == username, LoginFailure.at > since)) or 0
-        by_ip = session.scalar(select(func.count(LoginFailure.id)).where(
-            LoginFailure.ip == ip, LoginFailure.at > since)) or 0
-        if by_user >= MAX_FAILURES_PER_USER or by_ip >= MAX_FAILURES_PER_IP:
-            raise TooManyAttempts("تلاش‌های ناموفق زیاد بود؛ ۱۵ دقیقه دیگر دوباره امتحان کنید")
+def authenticate(sessions: sessionmaker, username: str, password: str, address: str,
+                 now: datetime) -> Viewer | None:
+    """The staff member for these credentials, or None; raises TooManyAttempts while this name from this
+    address must wait. Failures are kept in the database so every web worker counts the same ones."""
+    username, address = username.strip()[:80], address[:64]
+    counted = _reserve_attempt(sessions, username, address, now)
+    with sessions() as session:
         user = session.scalar(select(StaffUser).where(StaffUser.username == username))
-        if user is None or not user.active or not check_password_hash(user.password_hash, password):
-            session.add(LoginFailure(username=username, ip=ip[:64], at=now))
-            return None
-        session.execute(delete(LoginFailure).where(LoginFailure.username == username))
-        return viewer_of(user)
+    if user is None or not user.active or not check_password_hash(user.password_hash, password):
+        return None
+    _take_back(sessions, username, address, counted)
+    return viewer_of(user)
+
+
+def _pair(username: str, address: str) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    return LoginFailure.username == username, LoginFailure.ip == address
+
+
+def _reserve_attempt(sessions: sessionmaker, username: str, address: str, now: datetime) -> int:
+    """Count this attempt as a failure before its password is checked, in the same statement that checks
+    the pair may try now: concurrent attempts queue on the pair's row, so a burst gets no more password
+    checks than the rules allow. The count, this attempt included; raises TooManyAttempts."""
+    pair = _pair(username, address)
+    with sessions.begin() as session:
+        session.execute(delete(LoginFailure).where(LoginFailure.last_at < now - FORGET_AFTER))
+        session.execute(_insert_ignoring_conflict(session).values(username=username, ip=address, failures=0,
+                                                                  last_at=now))
+        may_try = or_(LoginFailure.locked_until.is_(None), LoginFailure.locked_until <= now)
+        counted = session.execute(
+            update(LoginFailure).where(*pair, may_try)
+            .values(failures=LoginFailure.failures + 1, last_at=now).returning(LoginFailure.failures)
+            .execution_options(synchronize_session=False)).scalar()
+        if counted is None:
+            locked_until = session.scalar(select(LoginFailure.locked_until).where(*pair)) or now
+            raise TooManyAttempts(max(1, ceil((locked_until - now).total_seconds())))
+        if wait := delay_after(counted):
+            session.execute(update(LoginFailure).where(*pair).values(locked_until=now + wait)
+                            .execution_options(synchronize_session=False))
+        return int(counted)
+
+
+def _take_back(sessions: sessionmaker, username: str, address: str, counted: int) -> None:
+    """A right password: this attempt and the failures before it no longer count (those other attempts
+    made meanwhile still do)."""
+    pair, left = _pair(username, address), LoginFailure.failures - counted
+    with sessions.begin() as session:
+        session.execute(update(LoginFailure).where(*pair).values(
+            failures=case((left > 0, left), else_=0),
+            locked_until=case((left >= FREE_FAILURES, LoginFailure.locked_until), else_=None))
+            .execution_options(synchronize_session=False))
+        session.execute(delete(LoginFailure).where(*pair, LoginFailure.failures == 0))
+
+
+def _insert_ignoring_conflict(session: Session) -> Any:
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    return insert(LoginFailure).on_conflict_do_nothing(index_elements=["username", "ip"])
 
 
 def load_viewer(sessions: sessionmaker, user_id: int) -> Viewer | None:

@@ -64,9 +64,9 @@ def login():
     try:
         viewer = staff.authenticate(gateway.sessions, request.form.get("username", ""),
                                     request.form.get("password", ""), request.remote_addr or "", gateway.clock())
-    except staff.TooManyAttempts:
-        flash("تلاش‌های ناموفق زیاد بود؛ ۱۵ دقیقه دیگر دوباره امتحان کنید.", "error")
-        return render_template("dashboard/login.html"), 429
+    except staff.TooManyAttempts as exc:
+        flash(str(exc), "error")
+        return render_template("dashboard/login.html"), 429, {"Retry-After": str(exc.retry_after)}
     if viewer is None:
         flash("نام کاربری یا گذرواژه درست نیست.", "error")
         return render_template("dashboard/login.html"), 401

@@ -1,0 +1,132 @@
+"""What an attacker could do to staff accounts, sessions and the monitoring endpoints (issue 14, items 1–9),
+each through real HTTP or the real services against the real database, SQLite and PostgreSQL."""
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from sms_gateway.adapters.models import StaffUser, Ticket, TicketEvent
+from sms_gateway.services import staff
+from sms_gateway.services.staff import create_staff
+from tests.web.test_dashboard import PASSWORD, csrf, post
+
+OFFICE = "203.0.113.50"        # one NAT in front of a whole office
+ATTACKER = "198.51.100.66"
+STRONG_KEY = "k" * 32
+FA = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+
+
+@pytest.fixture
+def people(gateway):
+    now = gateway.clock()
+    for username, role, region in [("admin", "admin", None), ("op2", "operator", 2), ("sup4", "supervisor", 4),
+                                   ("op", "operator", None)]:
+        create_staff(gateway.sessions, username, PASSWORD, role, region, now)
+
+
+def login_from(client, address: str, username: str, password: str = PASSWORD):
+    """Log in from a browser at `address` (which the client keeps: the session is bound to it)."""
+    client.environ_base["REMOTE_ADDR"] = address
+    token = csrf(client)
+    return client.post("/login", data={"username": username, "password": password, "csrf_token": token})
+
+
+def user_id(gateway, username: str) -> int:
+    with gateway.sessions() as s:
+        return s.scalar(select(StaffUser.id).where(StaffUser.username == username))
+
+
+def events(gateway, code: str, action: str) -> list[tuple[str, str]]:
+    with gateway.sessions() as s:
+        return s.execute(select(TicketEvent.actor, TicketEvent.note).join(Ticket).where(
+            Ticket.tracking_code == code, TicketEvent.action == action).order_by(TicketEvent.id)).all()
+
+
+def ticket(gateway, code: str) -> Ticket:
+    with gateway.sessions() as s:
+        return s.scalar(select(Ticket).where(Ticket.tracking_code == code))
+
+
+# --- 1. throttling per (username, address), growing delays -------------------------------------------
+
+def test_failures_slow_down_that_name_from_that_address_with_doubling_delays(client, people, clock):
+    for _ in range(3):
+        assert login_from(client, OFFICE, "op2", "wrong-password").status_code == 401
+    refused = login_from(client, OFFICE, "op2")  # even the right password waits out the delay
+    assert refused.status_code == 429 and refused.headers["Retry-After"] == "1"
+    assert "۱ ثانیه" in refused.get_data(as_text=True)
+    for wait in (1, 2, 4, 8):
+        clock.advance(seconds=wait)
+        assert login_from(client, OFFICE, "op2", "wrong-password").status_code == 401
+        assert login_from(client, OFFICE, "op2").headers["Retry-After"] == str(wait * 2)
+    clock.advance(seconds=16)
+    assert login_from(client, OFFICE, "op2").status_code == 302
+    post(client, "/logout", {})
+    for _ in range(3):  # a success from that address starts it afresh
+        assert login_from(client, OFFICE, "op2", "wrong-password").status_code == 401
+
+
+def test_the_delay_is_capped_and_forgotten_after_a_quiet_day(client, people, clock):
+    waits = []
+    for _ in range(40):
+        answer = login_from(client, ATTACKER, "admin", "guess")
+        if answer.status_code == 429:
+            waits.append(int(answer.headers["Retry-After"]))
+            clock.advance(seconds=waits[-1])
+    assert max(waits) == 15 * 60 and waits[-1] == 15 * 60 and waits[:3] == [1, 2, 4]
+    assert login_from(client, ATTACKER, "admin", "guess").status_code == 401  # the wait was served
+    assert "۱۵ دقیقه" in login_from(client, ATTACKER, "admin", "guess").get_data(as_text=True)
+    clock.advance(days=1, minutes=15)
+    for _ in range(3):
+        assert login_from(client, ATTACKER, "admin", "guess").status_code == 401
+
+
+def test_a_right_password_from_an_address_that_has_not_failed_is_never_refused(app, client, people):
+    for i in range(30):
+        assert login_from(client, ATTACKER, "admin", f"guess-{i}").status_code in (401, 429)
+    assert login_from(client, ATTACKER, "admin").status_code == 429
+    assert login_from(app.test_client(), "192.0.2.20", "admin").status_code == 302
+
+
+def test_twenty_failures_from_one_address_do_not_lock_the_office_out(app, client, people):
+    for i in range(20):
+        assert login_from(client, OFFICE, f"typo{i}", "nope-nope").status_code == 401
+    for _ in range(3):
+        login_from(client, OFFICE, "op2", "nope-nope")
+    assert login_from(client, OFFICE, "op2").status_code == 429
+    for name in ("admin", "sup4", "op"):
+        assert login_from(app.test_client(), OFFICE, name).status_code == 302
+
+
+# --- 2. counting and checking are one atomic step ------------------------------------------------------
+
+def test_forty_parallel_wrong_passwords_check_only_the_allowed_three(gateway, people, monkeypatch):
+    checks = []
+    real = staff.check_password_hash
+
+    def counting(pwhash, password):
+        checks.append(password)
+        return real(pwhash, password)
+
+    monkeypatch.setattr(staff, "check_password_hash", counting)
+    now, start = gateway.clock(), threading.Barrier(40)
+
+    def attempt(i: int):
+        start.wait()
+        try:
+            return staff.authenticate(gateway.sessions, "op2", f"wrong-{i}", OFFICE, now)
+        except staff.TooManyAttempts:
+            return "throttled"
+
+    with ThreadPoolExecutor(40) as pool:
+        results = list(pool.map(attempt, range(40)))
+    assert len(checks) == 3 and results.count(None) == 3 and results.count("throttled") == 37
+    with pytest.raises(staff.TooManyAttempts):  # the right one, inside the burst, waits too
+        staff.authenticate(gateway.sessions, "op2", PASSWORD, OFFICE, now)
+    assert len(checks) == 3
+    viewer = staff.authenticate(gateway.sessions, "op2", PASSWORD, OFFICE, now + timedelta(seconds=1))
+    assert viewer is not None and viewer.username == "op2"
