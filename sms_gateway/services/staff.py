@@ -1,7 +1,9 @@
 """Use case: staff accounts, and the logins they make."""
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, timedelta
+from functools import cache
 from math import ceil
 from typing import Any
 
@@ -73,12 +75,21 @@ def authenticate(sessions: sessionmaker, username: str, password: str, address: 
     address must wait. Failures are kept in the database so every web worker counts the same ones."""
     username, address = username.strip()[:80], address[:64]
     counted = _reserve_attempt(sessions, username, address, now)
+    dummy = _dummy_hash()  # made by whichever attempt comes first, so the first unknown name is not slower
     with sessions() as session:
         user = session.scalar(select(StaffUser).where(StaffUser.username == username))
-    if user is None or not user.active or not check_password_hash(user.password_hash, password):
+    # Unknown and disabled names are hashed too, at the same cost: how long the answer takes says nothing.
+    matches = check_password_hash(user.password_hash if user is not None else dummy, password)
+    if user is None or not user.active or not matches:
         return None
     _take_back(sessions, username, address, counted)
     return viewer_of(user)
+
+
+@cache
+def _dummy_hash() -> str:
+    """A hash made as every staff password's is (same method, same cost), of a password nobody knows."""
+    return generate_password_hash(secrets.token_urlsafe(16))
 
 
 def _pair(username: str, address: str) -> tuple[ColumnElement[bool], ColumnElement[bool]]:

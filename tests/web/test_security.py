@@ -3,6 +3,7 @@ each through real HTTP or the real services against the real database, SQLite an
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -130,3 +131,24 @@ def test_forty_parallel_wrong_passwords_check_only_the_allowed_three(gateway, pe
     assert len(checks) == 3
     viewer = staff.authenticate(gateway.sessions, "op2", PASSWORD, OFFICE, now + timedelta(seconds=1))
     assert viewer is not None and viewer.username == "op2"
+
+
+# --- 7. unknown names cost the same hash ----------------------------------------------------------------
+
+def test_unknown_and_disabled_names_are_hashed_like_known_ones(gateway, people, monkeypatch):
+    staff.set_active(gateway.sessions, user_id(gateway, "sup4"), False)
+    methods = []
+    real = staff.check_password_hash
+
+    def recording(pwhash, password):
+        methods.append(pwhash.split("$")[0])
+        return real(pwhash, password)
+
+    monkeypatch.setattr(staff, "check_password_hash", recording)
+    now, timings = gateway.clock(), {}
+    for n, name in enumerate(["op2", "nobody-by-this-name", "sup4"] * 3):
+        started = time.perf_counter()
+        assert staff.authenticate(gateway.sessions, name, "wrong-password", f"192.0.2.{n}", now) is None
+        timings[name] = min(timings.get(name, 1e9), time.perf_counter() - started)
+    assert len(methods) == 9 and len(set(methods)) == 1
+    assert timings["nobody-by-this-name"] > timings["op2"] / 3 and timings["sup4"] > timings["op2"] / 3
