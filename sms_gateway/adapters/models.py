@@ -148,6 +148,8 @@ class StaffUser(Base):
     region: Mapped[int | None] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # In the session cookie; bumped on logout, password reset, disable and role change: older cookies fail.
+    session_version: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class JobRun(Base):

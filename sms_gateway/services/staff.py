@@ -136,10 +136,30 @@ def _insert_ignoring_conflict(session: Session) -> Any:
     return insert(LoginFailure).on_conflict_do_nothing(index_elements=["username", "ip"])
 
 
-def load_viewer(sessions: sessionmaker, user_id: int) -> Viewer | None:
+def session_id_of(sessions: sessionmaker, user_id: int) -> str:
+    """What a staff member's session cookie carries: their id and session version. Logging out, a new
+    password, disabling and a new role bump the version, so every cookie issued before stops working."""
     with sessions() as session:
-        user = session.get(StaffUser, user_id)
-        return viewer_of(user) if user is not None and user.active else None
+        version = session.scalar(select(StaffUser.session_version).where(StaffUser.id == user_id))
+    return f"{user_id}:{version or 0}"
+
+
+def load_viewer(sessions: sessionmaker, session_id: str) -> Viewer | None:
+    """The staff member a session cookie names, while it is still valid: active, the same version."""
+    user_id, _, version = session_id.partition(":")
+    if not (user_id.isdigit() and version.isdigit()):
+        return None
+    with sessions() as session:
+        user = session.get(StaffUser, int(user_id))
+        valid = user is not None and user.active and user.session_version == int(version)
+        return viewer_of(user) if user is not None and valid else None
+
+
+def end_sessions(sessions: sessionmaker, user_id: int) -> None:
+    """Every session of this staff member ends (logout: a copied cookie stops working too)."""
+    with sessions.begin() as session:
+        session.execute(update(StaffUser).where(StaffUser.id == user_id)
+                        .values(session_version=StaffUser.session_version + 1))
 
 
 def list_staff(sessions: sessionmaker) -> list[StaffUser]:
@@ -147,19 +167,35 @@ def list_staff(sessions: sessionmaker) -> list[StaffUser]:
         return list(session.scalars(select(StaffUser).order_by(StaffUser.username)))
 
 
+def _staff_member(session: Session, user_id: int) -> StaffUser:
+    user = session.get(StaffUser, user_id, with_for_update=True)
+    if user is None:
+        raise StaffError("چنین کاربری نیست")
+    return user
+
+
 def set_active(sessions: sessionmaker, user_id: int, active: bool) -> None:
     with sessions.begin() as session:
-        user = session.get(StaffUser, user_id)
-        if user is None:
-            raise StaffError("چنین کاربری نیست")
+        user = _staff_member(session, user_id)
         user.active = active
+        user.session_version += 1
+
+
+def set_role(sessions: sessionmaker, user_id: int, role: str, region: int | None) -> None:
+    """A new role or region; the staff member's sessions end, so the new reach applies at once."""
+    if role not in ROLES:
+        raise StaffError(f"نقش باید یکی از این‌ها باشد: {'، '.join(ROLES)}")
+    with sessions.begin() as session:
+        user = _staff_member(session, user_id)
+        if (user.role, user.region) != (role, region):
+            user.role, user.region = role, region
+            user.session_version += 1
 
 
 def reset_password(sessions: sessionmaker, user_id: int, password: str) -> None:
     if len(password) < 8:
         raise StaffError("گذرواژه باید دست‌کم ۸ نویسه باشد")
     with sessions.begin() as session:
-        user = session.get(StaffUser, user_id)
-        if user is None:
-            raise StaffError("چنین کاربری نیست")
+        user = _staff_member(session, user_id)
         user.password_hash = generate_password_hash(password)
+        user.session_version += 1

@@ -24,11 +24,12 @@ login_manager.session_protection = "strong"
 
 
 class StaffSession(UserMixin):
-    """Flask-Login's user: a thin wrapper around the Viewer the services use."""
+    """Flask-Login's user: a thin wrapper around the Viewer the services use. Its id, kept in the session
+    cookie, is the staff member's id and session version (see services.staff.session_id_of)."""
 
-    def __init__(self, viewer: Viewer):
+    def __init__(self, viewer: Viewer, session_id: str):
         self.viewer = viewer
-        self.id = str(viewer.id)
+        self.id = session_id
 
 
 def _gateway() -> Gateway:
@@ -37,9 +38,10 @@ def _gateway() -> Gateway:
 
 
 @login_manager.user_loader
-def _load(user_id: str):
-    viewer = staff.load_viewer(_gateway().sessions, int(user_id)) if user_id.isdigit() else None
-    return StaffSession(viewer) if viewer else None
+def _load(session_id: str):
+    """On every request: the cookie's staff member, unless their sessions were ended since it was issued."""
+    viewer = staff.load_viewer(_gateway().sessions, session_id)
+    return StaffSession(viewer, session_id) if viewer else None
 
 
 def _viewer() -> Viewer:
@@ -70,7 +72,7 @@ def login():
     if viewer is None:
         flash("نام کاربری یا گذرواژه درست نیست.", "error")
         return render_template("dashboard/login.html"), 401
-    login_user(StaffSession(viewer))
+    login_user(StaffSession(viewer, staff.session_id_of(gateway.sessions, viewer.id)))
     target = request.args.get("next", "")
     return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("dashboard.tickets"))
 
@@ -78,6 +80,7 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
+    staff.end_sessions(_gateway().sessions, _viewer().id)
     logout_user()
     return redirect(url_for("dashboard.login"))
 
@@ -246,6 +249,10 @@ def staff_page():
                                    gateway.clock())
             elif action in ("disable", "enable"):
                 staff.set_active(gateway.sessions, int(form.get("user_id", "0")), action == "enable")
+            elif action == "role":
+                region = form.get("region", "")
+                staff.set_role(gateway.sessions, int(form.get("user_id", "0")), form.get("role", ""),
+                               int(region) if region.isdigit() else None)
             elif action == "reset":
                 staff.reset_password(gateway.sessions, int(form.get("user_id", "0")), form.get("new_password", ""))
             else:

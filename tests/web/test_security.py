@@ -133,6 +133,52 @@ def test_forty_parallel_wrong_passwords_check_only_the_allowed_three(gateway, pe
     assert viewer is not None and viewer.username == "op2"
 
 
+# --- 4. sessions are revoked -------------------------------------------------------------------------------
+
+def copy_of_session(app, client):
+    """Another browser holding a copy of `client`'s session cookie, as a thief would."""
+    thief = app.test_client()
+    thief.environ_base.update(client.environ_base)  # from the same address and browser: the hard case
+    thief.set_cookie("session", client.get_cookie("session").value)
+    return thief
+
+
+def test_a_cookie_from_before_logout_no_longer_works(app, client, people):
+    login_from(client, OFFICE, "op2")
+    stolen = copy_of_session(app, client)
+    assert stolen.get("/tickets").status_code == 200
+    post(client, "/logout", {})
+    assert stolen.get("/tickets").status_code == 302
+    assert login_from(client, OFFICE, "op2").status_code == 302 and client.get("/tickets").status_code == 200
+
+
+@pytest.mark.parametrize("actions", [
+    [{"action": "reset", "new_password": "another-pass-137"}],
+    [{"action": "disable"}, {"action": "enable"}],
+    [{"action": "role", "role": "supervisor", "region": "2"}],
+])
+def test_a_cookie_from_before_an_admins_change_no_longer_works(app, client, people, gateway, actions):
+    victim = app.test_client()
+    login_from(victim, OFFICE, "op2")
+    stolen = copy_of_session(app, victim)
+    login_from(client, OFFICE, "admin")
+    for action in actions:
+        post(client, "/staff", {**action, "user_id": user_id(gateway, "op2")}, page="/staff")
+    assert stolen.get("/tickets").status_code == 302 and victim.get("/tickets").status_code == 302
+    assert client.get("/tickets").status_code == 200  # the admin's own session is untouched
+
+
+def test_a_role_change_takes_effect(client, people, gateway):
+    login_from(client, OFFICE, "admin")
+    post(client, "/staff", {"action": "role", "role": "supervisor", "region": "4", "user_id": user_id(gateway, "op2")},
+         page="/staff")
+    with gateway.sessions() as s:
+        op2 = s.scalar(select(StaffUser).where(StaffUser.username == "op2"))
+    assert (op2.role, op2.region) == ("supervisor", 4)
+    page = post(client, "/staff", {"action": "role", "role": "king", "region": "", "user_id": op2.id}, page="/staff")
+    assert "نقش باید" in page.get_data(as_text=True)
+
+
 # --- 7. unknown names cost the same hash ----------------------------------------------------------------
 
 def test_unknown_and_disabled_names_are_hashed_like_known_ones(gateway, people, monkeypatch):

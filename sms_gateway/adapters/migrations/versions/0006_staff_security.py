@@ -1,4 +1,4 @@
-"""staff security: login failures counted per (username, address)
+"""staff security: login failures counted per (username, address); a session version per staff member
 
 Revision ID: 0006
 Revises: 0004
@@ -27,9 +27,13 @@ def upgrade() -> None:
                     sa.PrimaryKeyConstraint("id"),
                     sa.UniqueConstraint("username", "ip", name="uq_login_failure_username_ip"))
     op.create_index("ix_login_failure_last_at", "login_failure", ["last_at"])
+    with op.batch_alter_table("staff_user") as batch:
+        batch.add_column(sa.Column("session_version", sa.Integer(), nullable=False, server_default="0"))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("staff_user") as batch:
+        batch.drop_column("session_version")
     op.drop_index("ix_login_failure_last_at", "login_failure")
     op.drop_table("login_failure")
     op.create_table("login_failure",
