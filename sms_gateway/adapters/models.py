@@ -150,6 +150,9 @@ class StaffUser(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # In the session cookie; bumped on logout, password reset, disable and role change: older cookies fail.
     session_version: Mapped[int] = mapped_column(Integer, default=0)
+    # Queue searches in the current window (services.staff.count_search), and when that window began.
+    searches: Mapped[int] = mapped_column(Integer, default=0)
+    searches_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class JobRun(Base):

@@ -119,6 +119,34 @@ def _reserve_attempt(sessions: sessionmaker, username: str, address: str, now: d
         return int(counted)
 
 
+# Searching the queue by phone number confirms a masked number: staff without full numbers get this
+# many searches (of any kind) per window, and every ticket a number search finds logs a reveal.
+SEARCH_LIMIT = 30
+SEARCH_WINDOW = timedelta(minutes=10)
+
+
+class TooManySearches(StaffError):
+    def __init__(self, retry_after: int):
+        self.retry_after = retry_after
+        super().__init__(persian_digits(f"جستجوهای شما بیش از حد بود؛ {ceil(retry_after / 60)} دقیقه دیگر "
+                                        "دوباره جستجو کنید."))
+
+
+def count_search(sessions: sessionmaker, viewer: Viewer, now: datetime) -> None:
+    """One more search by this staff member, counted and checked in one statement (as logins are);
+    raises TooManySearches past SEARCH_LIMIT in the window that began with their first search."""
+    fresh = or_(StaffUser.searches_since.is_(None), StaffUser.searches_since <= now - SEARCH_WINDOW)
+    with sessions.begin() as session:
+        counted = session.execute(
+            update(StaffUser).where(StaffUser.id == viewer.id, or_(fresh, StaffUser.searches < SEARCH_LIMIT))
+            .values(searches=case((fresh, 1), else_=StaffUser.searches + 1),
+                    searches_since=case((fresh, now), else_=StaffUser.searches_since))
+            .returning(StaffUser.id).execution_options(synchronize_session=False)).scalar()
+        if counted is None:
+            since = session.scalar(select(StaffUser.searches_since).where(StaffUser.id == viewer.id)) or now
+            raise TooManySearches(max(1, ceil((since + SEARCH_WINDOW - now).total_seconds())))
+
+
 def _take_back(sessions: sessionmaker, username: str, address: str, counted: int) -> None:
     """A right password: this attempt and the failures before it no longer count (those other attempts
     made meanwhile still do)."""

@@ -132,6 +132,12 @@ def _ticket_not_found(_exc):
     return current_app.handle_http_exception(NotFound())
 
 
+@bp.errorhandler(staff.TooManySearches)
+def _too_many_searches(exc: staff.TooManySearches):
+    return (render_template("dashboard/error.html", code=429, message=str(exc)), 429,
+            {"Retry-After": str(exc.retry_after)})
+
+
 @bp.errorhandler(Refused)
 def _refused(exc: Refused):
     """An action staff may not do as asked: say why on the ticket's page."""

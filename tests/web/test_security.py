@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sms_gateway.adapters.models import StaffUser, Ticket, TicketEvent
 from sms_gateway.services import staff
 from sms_gateway.services.staff import create_staff
-from tests.web.test_dashboard import PASSWORD, csrf, post
+from tests.web.test_dashboard import PASSWORD, REGION_2, csrf, post, say
 
 OFFICE = "203.0.113.50"        # one NAT in front of a whole office
 ATTACKER = "198.51.100.66"
@@ -131,6 +131,46 @@ def test_forty_parallel_wrong_passwords_check_only_the_allowed_three(gateway, pe
     assert len(checks) == 3
     viewer = staff.authenticate(gateway.sessions, "op2", PASSWORD, OFFICE, now + timedelta(seconds=1))
     assert viewer is not None and viewer.username == "op2"
+
+
+# --- 3. masked numbers cannot be searched out --------------------------------------------------------
+
+def test_an_operators_search_by_a_full_number_is_a_logged_reveal(app, client, people, gateway):
+    code = say(client, REGION_2, "09121234567")
+    login_from(client, OFFICE, "op")
+    for full in ("09121234567", "۰۹۱۲۱۲۳۴۵۶۷", "+98 912 123 4567"):
+        assert code.translate(FA) in client.get("/tickets", query_string={"q": full}).get_data(as_text=True)
+    assert events(gateway, code, "phone_revealed") == [("op", "جستجو با شماره")] * 3
+    admin = app.test_client()
+    login_from(admin, OFFICE, "admin")  # admins see every number anyway: nothing to log
+    assert code.translate(FA) in admin.get("/tickets?q=09121234567").get_data(as_text=True)
+    assert len(events(gateway, code, "phone_revealed")) == 3
+
+
+@pytest.mark.parametrize("partial", ["0912123456", "912123456", "1234567", "4567", "0912***4567", "0912%4567",
+                                     "091212345678", "۰۹۱۲۱۲۳۴۵۶"])
+def test_partial_numbers_never_match(client, people, gateway, partial):
+    code = say(client, REGION_2, "09121234567")
+    login_from(client, OFFICE, "op")
+    assert code.translate(FA) not in client.get("/tickets", query_string={"q": partial}).get_data(as_text=True)
+    assert events(gateway, code, "phone_revealed") == []
+
+
+def test_searches_are_rate_limited_per_staff_member(app, client, people, clock):
+    from sms_gateway.services.staff import SEARCH_LIMIT, SEARCH_WINDOW
+
+    login_from(client, OFFICE, "op")
+    for i in range(SEARCH_LIMIT):
+        assert client.get(f"/tickets?q=0912{i:03d}0002").status_code == 200
+    refused = client.get("/tickets?q=09129990002")
+    assert refused.status_code == 429 and "جستجو" in refused.get_data(as_text=True)
+    assert client.get("/tickets.csv?q=09129990002").status_code == 429
+    assert client.get("/tickets").status_code == 200  # the queue itself, without a search, still opens
+    colleague = app.test_client()
+    login_from(colleague, OFFICE, "op2")
+    assert colleague.get("/tickets?q=09129990002").status_code == 200
+    clock.advance(seconds=SEARCH_WINDOW.total_seconds())
+    assert client.get("/tickets?q=09129990002").status_code == 200
 
 
 # --- 4. sessions are revoked -------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""staff security: login failures counted per (username, address); a session version per staff member
+"""staff security: login failures counted per (username, address); a session version per staff member;
+their queue searches counted
 
 Revision ID: 0006
 Revises: 0004
@@ -29,11 +30,14 @@ def upgrade() -> None:
     op.create_index("ix_login_failure_last_at", "login_failure", ["last_at"])
     with op.batch_alter_table("staff_user") as batch:
         batch.add_column(sa.Column("session_version", sa.Integer(), nullable=False, server_default="0"))
+        batch.add_column(sa.Column("searches", sa.Integer(), nullable=False, server_default="0"))
+        batch.add_column(sa.Column("searches_since", sa.DateTime(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("staff_user") as batch:
-        batch.drop_column("session_version")
+        for name in ("searches_since", "searches", "session_version"):
+            batch.drop_column(name)
     op.drop_index("ix_login_failure_last_at", "login_failure")
     op.drop_table("login_failure")
     op.create_table("login_failure",
