@@ -2,6 +2,9 @@
 each through real HTTP or the real services against the real database, SQLite and PostgreSQL."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -13,6 +16,7 @@ from sqlalchemy import select
 from sms_gateway.adapters.models import StaffUser, Ticket, TicketEvent
 from sms_gateway.services import staff
 from sms_gateway.services.staff import create_staff
+from sms_gateway.settings import DEV_SECRET_KEY, SettingsError, load_settings
 from tests.web.test_dashboard import PASSWORD, REGION_2, csrf, post, say
 
 OFFICE = "203.0.113.50"        # one NAT in front of a whole office
@@ -217,6 +221,61 @@ def test_a_role_change_takes_effect(client, people, gateway):
     assert (op2.role, op2.region) == ("supervisor", 4)
     page = post(client, "/staff", {"action": "role", "role": "king", "region": "", "user_id": op2.id}, page="/staff")
     assert "نقش باید" in page.get_data(as_text=True)
+
+
+# --- 5. settings refuse weak secrets ------------------------------------------------------------------------
+
+REAL_INBOUND = {"SMS_GATEWAY_KAVENEGAR_API_KEY": "key", "SMS_GATEWAY_KAVENEGAR_WEBHOOK_TOKEN": "t" * 24}
+
+
+@pytest.mark.parametrize("env,key", [
+    ({**REAL_INBOUND}, "secret_key"),                                     # the dev key, provider = console
+    ({**REAL_INBOUND, "SMS_GATEWAY_SECRET_KEY": DEV_SECRET_KEY}, "secret_key"),
+    ({**REAL_INBOUND, "SMS_GATEWAY_SECRET_KEY": "k" * 31}, "secret_key"),
+    ({"SMS_GATEWAY_MELIPAYAMAK_API_KEY": "key", "SMS_GATEWAY_MELIPAYAMAK_WEBHOOK_TOKEN": "t" * 24,
+      "SMS_GATEWAY_SECRET_KEY": "short"}, "secret_key"),
+    ({"SMS_GATEWAY_TWILIO_ACCOUNT_SID": "AC1", "SMS_GATEWAY_TWILIO_AUTH_TOKEN": "tok"}, "secret_key"),
+    ({**REAL_INBOUND, "SMS_GATEWAY_SECRET_KEY": STRONG_KEY, "SMS_GATEWAY_KAVENEGAR_WEBHOOK_TOKEN": "t" * 23},
+     "kavenegar.webhook_token"),
+    ({"SMS_GATEWAY_MELIPAYAMAK_WEBHOOK_TOKEN": "short"}, "melipayamak.webhook_token"),
+    ({"SMS_GATEWAY_RETENTION_KEY": "short"}, "retention_key"),
+])
+def test_weak_secrets_stop_startup_naming_the_key(env, key, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SettingsError, match=rf"\b{key.replace('.', '[.]')}\b"):
+        load_settings(environ=env)
+
+
+def test_strong_secrets_are_accepted(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    s = load_settings(environ={**REAL_INBOUND, "SMS_GATEWAY_SECRET_KEY": "کلید" * 4})  # 32 bytes in UTF-8
+    assert s.kavenegar.configured and len(s.secret_key.encode()) == 32
+    assert load_settings(environ={}).secret_key == DEV_SECRET_KEY  # development with the console only
+
+
+def test_retention_never_hashes_with_a_default_key(tmp_path, monkeypatch):
+    from sms_gateway.settings import retention_secret
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SettingsError, match="retention_key"):
+        retention_secret(load_settings(environ={}))
+    with pytest.raises(SettingsError, match="retention_key"):
+        retention_secret(load_settings(environ={"SMS_GATEWAY_SECRET_KEY": "short"}))
+    derived = retention_secret(load_settings(environ={"SMS_GATEWAY_SECRET_KEY": STRONG_KEY}))
+    assert derived != STRONG_KEY and len(derived) >= 32
+    assert derived == retention_secret(load_settings(environ={"SMS_GATEWAY_SECRET_KEY": STRONG_KEY}))
+    assert retention_secret(load_settings(environ={"SMS_GATEWAY_RETENTION_KEY": "r" * 32})) == "r" * 32
+
+
+def test_the_retention_command_refuses_to_hash_with_a_default_key(database_url, tmp_path):
+    (tmp_path / "none.toml").write_text("")
+    env = dict(os.environ, SMS_GATEWAY_DATABASE_URL=database_url, SMS_GATEWAY_CONFIG=str(tmp_path / "none.toml"))
+    command = [os.path.join(os.path.dirname(sys.executable), "sms-gateway"), "retention"]
+    refused = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    assert refused.returncode != 0 and "retention_key" in refused.stderr
+    done = subprocess.run(command, env={**env, "SMS_GATEWAY_RETENTION_KEY": "r" * 32}, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0 and "anonymised 0" in done.stdout
 
 
 # --- 7. unknown names cost the same hash ----------------------------------------------------------------
