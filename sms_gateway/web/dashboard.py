@@ -1,6 +1,8 @@
 """The staff dashboard: Persian, right to left, server-rendered. Parses forms, calls desk services."""
 from __future__ import annotations
 
+import unicodedata
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
@@ -73,8 +75,18 @@ def login():
         flash("نام کاربری یا گذرواژه درست نیست.", "error")
         return render_template("dashboard/login.html"), 401
     login_user(StaffSession(viewer, staff.session_id_of(gateway.sessions, viewer.id)))
-    target = request.args.get("next", "")
-    return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("dashboard.tickets"))
+    return redirect(_local_target(request.args.get("next", "")))
+
+
+def _local_target(raw: str) -> str:
+    """Where to go after logging in: `next` when it is a path on this site, else the queue. Browsers drop
+    tabs and newlines from a URL and read a backslash as a slash, so those go before the check: «/%09/x»
+    would otherwise pass as a path and be followed as //x, another site."""
+    target = "".join(ch for ch in raw if ch != "\\" and unicodedata.category(ch) != "Cc")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return url_for("dashboard.tickets")
+    return target
 
 
 @bp.post("/logout")

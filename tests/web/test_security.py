@@ -9,6 +9,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
@@ -276,6 +277,39 @@ def test_the_retention_command_refuses_to_hash_with_a_default_key(database_url, 
     done = subprocess.run(command, env={**env, "SMS_GATEWAY_RETENTION_KEY": "r" * 32}, capture_output=True,
                           text=True, timeout=60)
     assert done.returncode == 0 and "anonymised 0" in done.stdout
+
+
+# --- 6. no open redirect after login ---------------------------------------------------------------------
+
+def login_to(client, target: str) -> str:
+    response = client.post(f"/login?next={target}", data={"username": "op", "password": PASSWORD,
+                                                           "csrf_token": csrf(client)})
+    assert response.status_code == 302
+    return response.headers["Location"]
+
+
+@pytest.mark.parametrize("target", ["/%09/evil.example", "/%0a/evil.example",
+                                    "%09//evil.example", "\\\\evil", "%5c%5cevil", "//evil", "///evil",
+                                    "https://evil", "https:evil.example", "javascript:alert(1)", "tickets", ""])
+def test_next_goes_to_the_queue_unless_it_is_a_local_path(client, people, target):
+    assert login_to(client, target) == "/tickets"
+
+
+@pytest.mark.parametrize("target", ["/\\evil.example", "/%5c%5cevil.example", "/%5C/evil.example", "/%09%5c/evil",
+                                    "/\\/evil.example", "/%0d%0aSet-Cookie:x=1"])
+def test_backslashes_and_control_characters_never_lead_off_the_site(client, people, target):
+    """Browsers read «\\» as «/» and drop tabs and newlines: what is left must still be a local path."""
+    location = login_to(client, target)
+    as_a_browser_reads_it = location.replace("\\", "/").replace("%5C", "/").replace("%5c", "/")
+    assert location.startswith("/") and not as_a_browser_reads_it.startswith("//")
+    assert urlsplit(as_a_browser_reads_it).netloc == "" and not any(c < " " for c in location)
+
+
+def test_a_local_next_is_kept(client, people):
+    response = client.post("/login?next=/reports%3Ffrom%3D1405/09/01", data={
+        "username": "op", "password": PASSWORD, "csrf_token": csrf(client)})
+    target = urlsplit(response.headers["Location"])
+    assert (target.netloc, target.path, target.query) == ("", "/reports", "from=1405/09/01")
 
 
 # --- 7. unknown names cost the same hash ----------------------------------------------------------------
