@@ -12,9 +12,9 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
-from sms_gateway.adapters.models import StaffUser, Ticket, TicketEvent
+from sms_gateway.adapters.models import OutboundMessage, StaffUser, Ticket, TicketEvent
 from sms_gateway.services import staff
 from sms_gateway.services.staff import create_staff
 from sms_gateway.settings import DEV_SECRET_KEY, SettingsError, load_settings
@@ -331,3 +331,51 @@ def test_unknown_and_disabled_names_are_hashed_like_known_ones(gateway, people, 
         timings[name] = min(timings.get(name, 1e9), time.perf_counter() - started)
     assert len(methods) == 9 and len(set(methods)) == 1
     assert timings["nobody-by-this-name"] > timings["op2"] / 3 and timings["sup4"] > timings["op2"] / 3
+
+
+# --- 8. linked duplicates never cross regions ------------------------------------------------------------
+
+def linked_pair(client, gateway) -> tuple[str, str]:
+    primary = say(client, REGION_2, "09121234567")
+    linked = say(client, "کیسه های زباله جمع نشده کوی بهارستان", "09130000000")
+    assert ticket(gateway, linked).linked_to_id == ticket(gateway, primary).id
+    return primary, linked
+
+
+def test_a_change_of_the_primary_never_reaches_a_linked_ticket_out_of_reach(app, client, people, gateway):
+    primary, linked = linked_pair(client, gateway)
+    with gateway.sessions.begin() as s:  # linked before places were corrected like this (or city data moved)
+        s.execute(update(Ticket).where(Ticket.tracking_code == linked).values(region=4))
+    with gateway.sessions() as s:
+        before = s.scalar(select(func.count(OutboundMessage.id)).where(OutboundMessage.to_address == "+989130000000"))
+    login_from(client, OFFICE, "op2")
+    post(client, f"/tickets/{primary}/status", {"status": "referred", "note": "یادداشت داخلی کارشناس"})
+    assert ticket(gateway, primary).status == "referred" and ticket(gateway, linked).status == "registered"
+    with gateway.sessions() as s:
+        after = s.scalar(select(func.count(OutboundMessage.id)).where(OutboundMessage.to_address == "+989130000000"))
+    assert after == before and events(gateway, linked, "status") == []
+
+
+def test_moving_a_linked_ticket_to_another_region_unlinks_it(app, client, people, gateway):
+    primary, linked = linked_pair(client, gateway)
+    login_from(client, OFFICE, "admin")
+    post(client, f"/tickets/{linked}/correct", {"neighbourhood": "فین"})
+    t = ticket(gateway, linked)
+    assert (t.region, t.linked_to_id) == (4, None)
+    assert events(gateway, linked, "unlinked") == [("admin", primary)]
+    assert events(gateway, primary, "unlinked") == [("admin", linked)]
+    operator = app.test_client()
+    login_from(operator, OFFICE, "op2")
+    post(operator, f"/tickets/{primary}/status", {"status": "referred", "note": "یادداشت"})
+    assert ticket(gateway, linked).status == "registered"
+    assert linked.translate(FA) not in operator.get(f"/tickets/{primary}").get_data(as_text=True)
+
+
+def test_moving_a_primary_to_another_region_unlinks_its_reports(client, people, gateway):
+    primary, linked = linked_pair(client, gateway)
+    login_from(client, OFFICE, "admin")
+    post(client, f"/tickets/{primary}/correct", {"neighbourhood": "فین"})
+    assert ticket(gateway, linked).linked_to_id is None
+    post(client, f"/tickets/{linked}/correct", {"neighbourhood": "بهارستان"})  # the same region: nothing to unlink
+    post(client, f"/tickets/{primary}/correct", {"category": "asphalt"})
+    assert len(events(gateway, primary, "unlinked")) == 1
