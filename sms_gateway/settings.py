@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import hmac
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -63,6 +64,8 @@ class Settings:
     fallback_after: int = 3             # consecutive failures of the main provider before falling back
     emergency_sla_hours: int = 4        # an emergency ticket is due within hours, whatever its category
     retention_key: str = ""             # keys retention's hash of numbers; empty: derived from secret_key
+    metrics_token: str = ""             # /metrics needs `Authorization: Bearer <token>` when set
+    metrics_allow: tuple[str, ...] = ()  # /metrics only from these addresses or networks when set
     providers: Mapping[str, Any] = field(default_factory=_default_sections)  # one section per provider
 
     def replace(self, **changes: Any) -> "Settings":
@@ -226,6 +229,13 @@ def _validate_secrets(s: Settings) -> None:
             raise SettingsError(f"{name}.webhook_token must be at least {MIN_TOKEN_CHARS} characters")
     if s.retention_key and not strong_secret(s.retention_key):
         raise SettingsError(f"retention_key must be a random secret of at least {MIN_SECRET_BYTES} bytes")
+    if s.metrics_token and len(s.metrics_token) < MIN_TOKEN_CHARS:
+        raise SettingsError(f"metrics_token must be at least {MIN_TOKEN_CHARS} characters")
+    for entry in s.metrics_allow:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise SettingsError(f"metrics_allow must list addresses or networks, got {entry!r}") from None
 
 
 def retention_secret(s: Settings) -> str:

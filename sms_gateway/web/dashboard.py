@@ -55,6 +55,13 @@ def _admin_only() -> None:
         abort(403)
 
 
+@bp.after_request
+def _never_stored(response: Response) -> Response:
+    """Dashboard pages and exports carry citizens' numbers: no browser or proxy keeps a copy."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.route("/")
 def home():
     return redirect(url_for("dashboard.tickets"))

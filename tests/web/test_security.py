@@ -18,7 +18,8 @@ from sms_gateway.adapters.models import OutboundMessage, StaffUser, Ticket, Tick
 from sms_gateway.services import staff
 from sms_gateway.services.staff import create_staff
 from sms_gateway.settings import DEV_SECRET_KEY, SettingsError, load_settings
-from tests.web.test_dashboard import PASSWORD, REGION_2, csrf, post, say
+from sms_gateway.web import create_app
+from tests.web.test_dashboard import PASSWORD, REGION_2, REGION_4, csrf, post, say
 
 OFFICE = "203.0.113.50"        # one NAT in front of a whole office
 ATTACKER = "198.51.100.66"
@@ -379,3 +380,90 @@ def test_moving_a_primary_to_another_region_unlinks_its_reports(client, people, 
     post(client, f"/tickets/{linked}/correct", {"neighbourhood": "بهارستان"})  # the same region: nothing to unlink
     post(client, f"/tickets/{primary}/correct", {"category": "asphalt"})
     assert len(events(gateway, primary, "unlinked")) == 1
+
+
+# --- 9. caching, metrics and health -------------------------------------------------------------------------
+
+def test_pages_and_exports_with_phone_numbers_are_never_stored_by_caches(client, people):
+    code = say(client, REGION_2)
+    login_from(client, OFFICE, "admin")
+    for path in ("/tickets", f"/tickets/{code}", "/tickets.csv", "/reports", "/reports.csv", "/staff", "/login"):
+        response = client.get(path)
+        assert response.status_code in (200, 302) and "no-store" in response.headers.get("Cache-Control", ""), path
+    revealed = client.post(f"/tickets/{code}/reveal", data={"csrf_token": csrf(client, f"/tickets/{code}")})
+    assert "no-store" in revealed.headers["Cache-Control"]
+    font = client.get("/static/fonts/Vazirmatn-Regular.woff2")
+    assert "no-store" not in font.headers.get("Cache-Control", "")
+    font.close()
+
+
+METRICS_TOKEN = "m" * 32
+
+
+def metrics_app(settings, clock, **changes):
+    app = create_app(settings.replace(**{"metrics_token": "", **changes}), clock=clock)
+    return app, app.test_client()
+
+
+def test_metrics_are_closed_unless_a_token_or_an_allow_list_is_set(settings, clock, app):
+    other, client = metrics_app(settings, clock)
+    try:
+        assert client.get("/metrics").status_code == 404
+        assert client.get("/metrics", headers={"Authorization": "Bearer "}).status_code == 404
+    finally:
+        other.extensions["sms_gateway"].engine.dispose()
+
+
+def test_metrics_need_the_bearer_token(settings, clock, app):
+    other, client = metrics_app(settings, clock, metrics_token=METRICS_TOKEN)
+    try:
+        assert client.get("/metrics").status_code == 401
+        wrong = client.get("/metrics", headers={"Authorization": "Bearer " + "x" * 32})
+        assert wrong.status_code == 401 and wrong.headers["WWW-Authenticate"].startswith("Bearer")
+        assert client.get("/metrics", headers={"Authorization": METRICS_TOKEN}).status_code == 401
+        right = client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+        assert right.status_code == 200 and "sms_gateway_inbound_messages_total" in right.get_data(as_text=True)
+    finally:
+        other.extensions["sms_gateway"].engine.dispose()
+
+
+def test_metrics_from_allowed_addresses_only(settings, clock, app):
+    other, client = metrics_app(settings, clock, metrics_allow=("10.1.0.0/16", "192.0.2.7"))
+    both, client2 = metrics_app(settings, clock, metrics_allow=("10.1.0.0/16",), metrics_token=METRICS_TOKEN)
+    try:
+        assert client.get("/metrics", environ_base={"REMOTE_ADDR": "10.1.2.3"}).status_code == 200
+        assert client.get("/metrics", environ_base={"REMOTE_ADDR": "192.0.2.7"}).status_code == 200
+        assert client.get("/metrics", environ_base={"REMOTE_ADDR": "10.2.0.1"}).status_code == 403
+        assert client.get("/metrics", environ_base={"REMOTE_ADDR": "not-an-ip"}).status_code == 403
+        bearer = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+        assert client2.get("/metrics", environ_base={"REMOTE_ADDR": "10.2.0.1"}, headers=bearer).status_code == 403
+        assert client2.get("/metrics", environ_base={"REMOTE_ADDR": "10.1.0.9"}).status_code == 401
+        assert client2.get("/metrics", environ_base={"REMOTE_ADDR": "10.1.0.9"}, headers=bearer).status_code == 200
+    finally:
+        other.extensions["sms_gateway"].engine.dispose()
+        both.extensions["sms_gateway"].engine.dispose()
+
+
+@pytest.mark.parametrize("env,key", [
+    ({"SMS_GATEWAY_METRICS_TOKEN": "short"}, "metrics_token"),
+    ({"SMS_GATEWAY_METRICS_ALLOW": "10.0.0.0/8, not-an-address"}, "metrics_allow"),
+])
+def test_weak_metrics_settings_stop_startup_naming_the_key(env, key, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SettingsError, match=rf"\b{key}\b"):
+        load_settings(environ=env)
+
+
+def test_metrics_settings_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    s = load_settings(environ={"SMS_GATEWAY_METRICS_TOKEN": METRICS_TOKEN,
+                               "SMS_GATEWAY_METRICS_ALLOW": "10.0.0.0/8, 192.0.2.7"})
+    assert (s.metrics_token, s.metrics_allow) == (METRICS_TOKEN, ("10.0.0.0/8", "192.0.2.7"))
+
+
+def test_healthz_carries_no_counts(client, gateway):
+    say(client, REGION_2)
+    say(client, REGION_4, "09130000000")
+    body = client.get("/healthz").get_json()
+    assert set(body) == {"status", "database", "scheduler_last_run", "scheduler_age_seconds"}
+    assert body["status"] == "ok" and body["scheduler_age_seconds"] is None
