@@ -7,7 +7,7 @@ from functools import cache
 from math import ceil
 from typing import Any
 
-from sqlalchemy import case, delete, or_, select, update
+from sqlalchemy import and_, case, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql import ColumnElement
@@ -82,7 +82,7 @@ def authenticate(sessions: sessionmaker, username: str, password: str, address: 
     matches = check_password_hash(user.password_hash if user is not None else dummy, password)
     if user is None or not user.active or not matches:
         return None
-    _take_back(sessions, username, address, counted)
+    _take_back(sessions, username, address, counted, now)
     return viewer_of(user)
 
 
@@ -102,14 +102,13 @@ def _reserve_attempt(sessions: sessionmaker, username: str, address: str, now: d
     checks than the rules allow. The count, this attempt included; raises TooManyAttempts."""
     pair = _pair(username, address)
     with sessions.begin() as session:
-        session.execute(delete(LoginFailure).where(LoginFailure.last_at < now - FORGET_AFTER))
         session.execute(_insert_ignoring_conflict(session).values(username=username, ip=address, failures=0,
                                                                   last_at=now))
         may_try = or_(LoginFailure.locked_until.is_(None), LoginFailure.locked_until <= now)
+        failures = case((LoginFailure.last_at < now - FORGET_AFTER, 1), else_=LoginFailure.failures + 1)
         counted = session.execute(
-            update(LoginFailure).where(*pair, may_try)
-            .values(failures=LoginFailure.failures + 1, last_at=now).returning(LoginFailure.failures)
-            .execution_options(synchronize_session=False)).scalar()
+            update(LoginFailure).where(*pair, may_try).values(failures=failures, last_at=now)
+            .returning(LoginFailure.failures).execution_options(synchronize_session=False)).scalar()
         if counted is None:
             locked_until = session.scalar(select(LoginFailure.locked_until).where(*pair)) or now
             raise TooManyAttempts(max(1, ceil((locked_until - now).total_seconds())))
@@ -119,44 +118,21 @@ def _reserve_attempt(sessions: sessionmaker, username: str, address: str, now: d
         return int(counted)
 
 
-# Searching the queue by phone number confirms a masked number: staff without full numbers get this
-# many searches (of any kind) per window, and every ticket a number search finds logs a reveal.
-SEARCH_LIMIT = 30
-SEARCH_WINDOW = timedelta(minutes=10)
-
-
-class TooManySearches(StaffError):
-    def __init__(self, retry_after: int):
-        self.retry_after = retry_after
-        super().__init__(persian_digits(f"جستجوهای شما بیش از حد بود؛ {ceil(retry_after / 60)} دقیقه دیگر "
-                                        "دوباره جستجو کنید."))
-
-
-def count_search(sessions: sessionmaker, viewer: Viewer, now: datetime) -> None:
-    """One more search by this staff member, counted and checked in one statement (as logins are);
-    raises TooManySearches past SEARCH_LIMIT in the window that began with their first search."""
-    fresh = or_(StaffUser.searches_since.is_(None), StaffUser.searches_since <= now - SEARCH_WINDOW)
-    with sessions.begin() as session:
-        counted = session.execute(
-            update(StaffUser).where(StaffUser.id == viewer.id, or_(fresh, StaffUser.searches < SEARCH_LIMIT))
-            .values(searches=case((fresh, 1), else_=StaffUser.searches + 1),
-                    searches_since=case((fresh, now), else_=StaffUser.searches_since))
-            .returning(StaffUser.id).execution_options(synchronize_session=False)).scalar()
-        if counted is None:
-            since = session.scalar(select(StaffUser.searches_since).where(StaffUser.id == viewer.id)) or now
-            raise TooManySearches(max(1, ceil((since + SEARCH_WINDOW - now).total_seconds())))
-
-
-def _take_back(sessions: sessionmaker, username: str, address: str, counted: int) -> None:
+def _take_back(sessions: sessionmaker, username: str, address: str, counted: int, now: datetime) -> None:
     """A right password: this attempt and the failures before it no longer count (those other attempts
-    made meanwhile still do)."""
+    made meanwhile still do). Pairs quiet for a day are cleared away on the way (skipping any row another
+    login holds, so two of these never wait on each other)."""
     pair, left = _pair(username, address), LoginFailure.failures - counted
     with sessions.begin() as session:
         session.execute(update(LoginFailure).where(*pair).values(
             failures=case((left > 0, left), else_=0),
             locked_until=case((left >= FREE_FAILURES, LoginFailure.locked_until), else_=None))
             .execution_options(synchronize_session=False))
-        session.execute(delete(LoginFailure).where(*pair, LoginFailure.failures == 0))
+        quiet = select(LoginFailure.id).where(LoginFailure.last_at < now - FORGET_AFTER) \
+            .with_for_update(skip_locked=True)
+        session.execute(delete(LoginFailure).where(or_(and_(*pair, LoginFailure.failures == 0),
+                                                       LoginFailure.id.in_(quiet)))
+                        .execution_options(synchronize_session=False))
 
 
 def _insert_ignoring_conflict(session: Session) -> Any:
@@ -227,3 +203,31 @@ def reset_password(sessions: sessionmaker, user_id: int, password: str) -> None:
         user = _staff_member(session, user_id)
         user.password_hash = generate_password_hash(password)
         user.session_version += 1
+
+
+# Searching the queue by phone number confirms a masked number: staff without full numbers get this
+# many searches (of any kind) per window, and every ticket a number search finds logs a reveal.
+SEARCH_LIMIT = 30
+SEARCH_WINDOW = timedelta(minutes=10)
+
+
+class TooManySearches(StaffError):
+    def __init__(self, retry_after: int):
+        self.retry_after = retry_after
+        super().__init__(persian_digits(f"جستجوهای شما بیش از حد بود؛ {ceil(retry_after / 60)} دقیقه دیگر "
+                                        "دوباره جستجو کنید."))
+
+
+def count_search(sessions: sessionmaker, viewer: Viewer, now: datetime) -> None:
+    """One more search by this staff member, counted and checked in one statement (as logins are);
+    raises TooManySearches past SEARCH_LIMIT in the window that began with their first search."""
+    fresh = or_(StaffUser.searches_since.is_(None), StaffUser.searches_since <= now - SEARCH_WINDOW)
+    with sessions.begin() as session:
+        counted = session.execute(
+            update(StaffUser).where(StaffUser.id == viewer.id, or_(fresh, StaffUser.searches < SEARCH_LIMIT))
+            .values(searches=case((fresh, 1), else_=StaffUser.searches + 1),
+                    searches_since=case((fresh, now), else_=StaffUser.searches_since))
+            .returning(StaffUser.id).execution_options(synchronize_session=False)).scalar()
+        if counted is None:
+            since = session.scalar(select(StaffUser.searches_since).where(StaffUser.id == viewer.id)) or now
+            raise TooManySearches(max(1, ceil((since + SEARCH_WINDOW - now).total_seconds())))

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select, update
 
-from sms_gateway.adapters.models import OutboundMessage, StaffUser, Ticket, TicketEvent
+from sms_gateway.adapters.models import LoginFailure, OutboundMessage, StaffUser, Ticket, TicketEvent
 from sms_gateway.services import staff
 from sms_gateway.services.staff import create_staff
 from sms_gateway.settings import DEV_SECRET_KEY, SettingsError, load_settings
@@ -77,7 +77,7 @@ def test_failures_slow_down_that_name_from_that_address_with_doubling_delays(cli
         assert login_from(client, OFFICE, "op2", "wrong-password").status_code == 401
 
 
-def test_the_delay_is_capped_and_forgotten_after_a_quiet_day(client, people, clock):
+def test_the_delay_is_capped_and_forgotten_after_a_quiet_day(app, client, people, gateway, clock):
     waits = []
     for _ in range(40):
         answer = login_from(client, ATTACKER, "admin", "guess")
@@ -90,6 +90,10 @@ def test_the_delay_is_capped_and_forgotten_after_a_quiet_day(client, people, clo
     clock.advance(days=1, minutes=15)
     for _ in range(3):
         assert login_from(client, ATTACKER, "admin", "guess").status_code == 401
+    clock.advance(days=1, seconds=1)
+    assert login_from(app.test_client(), OFFICE, "op").status_code == 302  # a success clears quiet pairs away
+    with gateway.sessions() as s:
+        assert s.scalar(select(func.count(LoginFailure.id))) == 0
 
 
 def test_a_right_password_from_an_address_that_has_not_failed_is_never_refused(app, client, people):
