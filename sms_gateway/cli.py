@@ -308,10 +308,15 @@ def run_due_command(now_text: str | None) -> None:
 def retention(months: int | None, now_text: str | None) -> None:
     """Anonymise the numbers of citizens whose tickets all closed more than N months ago."""
     from .services.retention import anonymise_closed
+    from .settings import retention_secret
 
     gateway = _gateway(now_text)
     months = months or gateway.settings.retention_months
-    count = anonymise_closed(gateway.sessions, months, gateway.clock(), gateway.settings.secret_key)
+    try:
+        key = retention_secret(gateway.settings)
+    except SettingsError as exc:
+        raise click.ClickException(f"configuration: {exc}") from None
+    count = anonymise_closed(gateway.sessions, months, gateway.clock(), key)
     click.echo(f"anonymised {count} citizens whose tickets all closed more than {months} months ago")
 
 

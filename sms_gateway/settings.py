@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import hmac
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -12,6 +15,8 @@ from typing import Any
 
 ENV_PREFIX = "SMS_GATEWAY_"
 DEV_SECRET_KEY = "dev-only-change-me"
+MIN_SECRET_BYTES = 32   # secret_key and retention_key, once anything real is at stake
+MIN_TOKEN_CHARS = 24    # a webhook token in a URL path is the only secret an unsigned provider has
 
 
 class SettingsError(ValueError):
@@ -59,6 +64,9 @@ class Settings:
     fallback_after: int = 3             # consecutive failures of the main provider before falling back
     emergency_sla_hours: int = 4        # an emergency ticket is due within hours, whatever its category
     open311_requests_per_minute: int = 60  # per API key of the Open311 API, counted in the database
+    retention_key: str = ""             # keys retention's hash of numbers; empty: derived from secret_key
+    metrics_token: str = ""             # /metrics needs `Authorization: Bearer <token>` when set
+    metrics_allow: tuple[str, ...] = ()  # /metrics only from these addresses or networks when set
     providers: Mapping[str, Any] = field(default_factory=_default_sections)  # one section per provider
 
     def replace(self, **changes: Any) -> "Settings":
@@ -177,8 +185,7 @@ def _validate(s: Settings) -> None:
             missing = [k for k in section.required if not getattr(section, k)]
             raise SettingsError(f"provider {name!r} is used but {', '.join(f'{name}.{k}' for k in missing)} "
                                 "is not set")
-    if s.provider != "console" and s.secret_key == DEV_SECRET_KEY:
-        raise SettingsError("secret_key must be set to a secret value when a real provider is used")
+    _validate_secrets(s)
     if s.max_text_chars < 1:
         raise SettingsError("max_text_chars must be positive")
     try:
@@ -204,6 +211,43 @@ def _validate(s: Settings) -> None:
         load_city(s.city_data)
     except ValueError as exc:
         raise SettingsError(f"city_data: {exc}") from None
+
+
+def strong_secret(value: str) -> bool:
+    return value != DEV_SECRET_KEY and len(value.encode()) >= MIN_SECRET_BYTES
+
+
+def _validate_secrets(s: Settings) -> None:
+    """Once a real provider is configured (sending, or only receiving), the cookie key must be a real
+    secret; a webhook token must be long enough not to be guessed, whether or not it is in use yet."""
+    real = sorted(name for name in s.providers if name != "console" and s.section(name).configured)
+    if real and not strong_secret(s.secret_key):
+        raise SettingsError(f"secret_key must be a random secret of at least {MIN_SECRET_BYTES} bytes, not the "
+                            f"default, when a real provider is configured ({', '.join(real)})")
+    for name in sorted(s.providers):
+        token = getattr(s.section(name), "webhook_token", "")
+        if token and len(token) < MIN_TOKEN_CHARS:
+            raise SettingsError(f"{name}.webhook_token must be at least {MIN_TOKEN_CHARS} characters")
+    if s.retention_key and not strong_secret(s.retention_key):
+        raise SettingsError(f"retention_key must be a random secret of at least {MIN_SECRET_BYTES} bytes")
+    if s.metrics_token and len(s.metrics_token) < MIN_TOKEN_CHARS:
+        raise SettingsError(f"metrics_token must be at least {MIN_TOKEN_CHARS} characters")
+    for entry in s.metrics_allow:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise SettingsError(f"metrics_allow must list addresses or networks, got {entry!r}") from None
+
+
+def retention_secret(s: Settings) -> str:
+    """The key of retention's keyed hash of numbers: retention_key, else one derived from secret_key when
+    that is a real secret; never a default. Raises SettingsError naming the keys."""
+    if s.retention_key:
+        return s.retention_key
+    if strong_secret(s.secret_key):
+        return hmac.new(s.secret_key.encode(), b"sms-gateway retention", hashlib.sha256).hexdigest()
+    raise SettingsError(f"retention_key must be set (or secret_key to a random secret of at least "
+                        f"{MIN_SECRET_BYTES} bytes) before numbers are anonymised")
 
 
 def parse_quiet_hours(value: str) -> tuple[time, time]:

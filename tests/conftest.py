@@ -66,11 +66,13 @@ def database_url(request, tmp_path_factory):
 
 KAVE_TOKEN = "kave-token-0123456789abcdef"
 MELI_TOKEN = "meli-token-0123456789abcdef"
+METRICS_TOKEN = "metrics-token-0123456789abcdef"
 
 
 @pytest.fixture
 def settings(database_url) -> Settings:
-    return Settings(database_url=database_url, secret_key="test-secret", provider="console", public_url=PUBLIC_URL) \
+    return Settings(database_url=database_url, secret_key="test-secret", provider="console", public_url=PUBLIC_URL,
+                    metrics_token=METRICS_TOKEN) \
         .with_section("twilio", account_sid="AC" + "0" * 32, auth_token=TWILIO_TOKEN, from_number="+15005550006") \
         .with_section("kavenegar", api_key="kave-key-SECRET", webhook_token=KAVE_TOKEN, api_url="http://127.0.0.1:9") \
         .with_section("melipayamak", api_key="meli-key-SECRET", webhook_token=MELI_TOKEN,

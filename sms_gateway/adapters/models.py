@@ -148,6 +148,11 @@ class StaffUser(Base):
     region: Mapped[int | None] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # In the session cookie; bumped on logout, password reset, disable and role change: older cookies fail.
+    session_version: Mapped[int] = mapped_column(Integer, default=0)
+    # Queue searches in the current window (services.staff.count_search), and when that window began.
+    searches: Mapped[int] = mapped_column(Integer, default=0)
+    searches_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class JobRun(Base):
@@ -161,16 +166,19 @@ class JobRun(Base):
 
 
 class LoginFailure(Base):
-    """Failed logins, for throttling across web workers."""
+    """Failed logins of one username from one address, for throttling across web workers: how many, the
+    last one, and until when that pair must wait before its next password is checked."""
 
     __tablename__ = "login_failure"
-    __table_args__ = (Index("ix_login_failure_username_at", "username", "at"),
-                      Index("ix_login_failure_ip_at", "ip", "at"))
+    __table_args__ = (UniqueConstraint("username", "ip", name="uq_login_failure_username_ip"),
+                      Index("ix_login_failure_last_at", "last_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(80))
     ip: Mapped[str] = mapped_column(String(64))
-    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Correction(Base):

@@ -96,6 +96,7 @@ class Action(StrEnum):
     REPLY = "reply"
     CORRECTED = "corrected"
     LINKED = "linked"
+    UNLINKED = "unlinked"  # moved to another region: no longer follows (or leads) the reports it was linked to
     ASKED = "asked"
     ANSWERED = "answered"
     VERDICT = "verdict"

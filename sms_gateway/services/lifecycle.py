@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from ..adapters.models import Correction, Ticket, TicketEvent
@@ -172,12 +172,26 @@ def correct(ctx: Context, session: Session, ticket: Ticket, actor: str, category
         changed.append("category")
     if place_name and place_name != ticket.neighbourhood:
         _correction(session, ticket, "neighbourhood", ticket.neighbourhood, place_name, actor, now)
+        if region != ticket.region:
+            _unlink(session, ticket, actor, now)
         ticket.neighbourhood, ticket.region = place_name, region
         changed.append("neighbourhood")
     if changed:
         ticket.updated_at = now
         ticket.incomplete = is_incomplete(ticket.neighbourhood, ticket.category)
     return changed
+
+
+def _unlink(session: Session, ticket: Ticket, actor: str, now: datetime) -> None:
+    """A ticket moving to another region leaves its links, both ways: a linked report follows its primary's
+    status changes, and the two are now in reach of different staff."""
+    others = list(session.execute(select(Ticket.id, Ticket.tracking_code).where(
+        or_(Ticket.id == ticket.linked_to_id, Ticket.linked_to_id == ticket.id)).with_for_update()).all())
+    session.execute(update(Ticket).where(Ticket.linked_to_id == ticket.id).values(linked_to_id=None)
+                    .execution_options(synchronize_session=False))
+    ticket.linked_to_id = None
+    record_events(session, [(ticket.id, actor, Action.UNLINKED, code) for _, code in others]
+                  + [(other_id, actor, Action.UNLINKED, ticket.tracking_code) for other_id, _ in others], now)
 
 
 def _correction(session: Session, t: Ticket, field_name: str, old: str | None, new: str, actor: str,

@@ -14,10 +14,12 @@ from ..domain.phones import InvalidPhone, display_phone, mask_phone, normalise_p
 from ..domain.staff import Viewer
 from ..domain.text import to_latin_digits
 from ..domain.tickets import AWAITING_CITY
-from ..domain.values import Channel, Verdict
+from ..domain.values import Action, Channel, Verdict
+from . import lifecycle, staff
 from .context import Context
 
 PAGE_SIZE = 50
+SEARCH_REVEAL = "جستجو با شماره"  # the note on a reveal made by searching the queue for a number
 
 
 @dataclass(frozen=True)
@@ -77,17 +79,23 @@ def _filtered(query: Any, f: QueueFilters, now: datetime) -> Any:
         query = query.where(Ticket.incomplete.is_(True))
     q = to_latin_digits(f.q.strip())
     if q:
-        code = q.replace("-", "").replace(" ", "")
-        conditions = [Ticket.tracking_code == code[:12]]
-        try:
-            phone = normalise_phone(q) if len(code) >= 10 else None
-        except InvalidPhone:
-            phone = None
-        if phone:
+        conditions = [Ticket.tracking_code == q.replace("-", "").replace(" ", "")[:12]]
+        if phone := searched_phone(f.q):  # a whole number only: a part of one never matches
             conditions.append(Ticket.citizen_id.in_(select(Contact.citizen_id).where(
                 Contact.channel == Channel.SMS, Contact.address == phone)))
         query = query.where(or_(*conditions))
     return query
+
+
+def searched_phone(q: str) -> str | None:
+    """The phone number a search is for, as stored (+98…), or None when it is not one."""
+    q = to_latin_digits(q.strip())
+    if len(q.replace("-", "").replace(" ", "")) < 10:
+        return None
+    try:
+        return normalise_phone(q)
+    except InvalidPhone:
+        return None
 
 
 def encode_cursor(opened_at: datetime, ticket_id: int) -> str:
@@ -106,7 +114,12 @@ def decode_cursor(cursor: str) -> tuple[datetime, int] | None:
 
 def queue(ctx: Context, viewer: Viewer, f: QueueFilters, now: datetime, cursor: str = "",
           page_size: int = PAGE_SIZE) -> QueuePage:
-    """Newest first, keyset-paginated on (opened_at, id) so page 1,000 costs what page 1 costs."""
+    """Newest first, keyset-paginated on (opened_at, id) so page 1,000 costs what page 1 costs. A search
+    by staff who see masked numbers is counted (raises staff.TooManySearches), and a search by phone
+    number is a reveal, logged on every ticket it finds."""
+    hidden = not viewer.sees_full_phone()
+    if f.q.strip() and hidden:
+        staff.count_search(ctx.sessions, viewer, now)
     query = select(Ticket, Contact.channel, Contact.address).outerjoin(Contact, Contact.id == Ticket.contact_id) \
         .where(visible(viewer))
     query = _filtered(query, f, now)
@@ -119,6 +132,10 @@ def queue(ctx: Context, viewer: Viewer, f: QueueFilters, now: datetime, cursor: 
         counts = dict(session.execute(
             _filtered(select(Ticket.status, func.count(Ticket.id)).where(visible(viewer)),
                       QueueFilters(**{**f.__dict__, "status": ""}), now).group_by(Ticket.status)).all())
+    if hidden and found and searched_phone(f.q):
+        with ctx.sessions.begin() as session:
+            lifecycle.record_events(session, [(t.id, viewer.username, Action.PHONE_REVEALED, SEARCH_REVEAL)
+                                              for t, _, _ in found[:page_size]], now)
     rows = [row_of(t, channel, address, viewer, now) for t, channel, address in found[:page_size]]
     last = found[page_size - 1][0] if len(found) > page_size else None
     return QueuePage(rows, encode_cursor(last.opened_at, last.id) if last else None, counts)

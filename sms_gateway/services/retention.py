@@ -19,7 +19,7 @@ from . import citizens, intake, outbox
 
 def anonymise_closed(sessions: sessionmaker, months: int, now: datetime, key: str) -> int:
     """Anonymise every citizen whose tickets all closed more than `months` ago and who has written
-    nothing since; returns how many."""
+    nothing since; returns how many. `key` keys the hash: settings.retention_secret, never a default."""
     cutoff = now - timedelta(days=round(months * 30.44))
     still_needed = or_(
         exists().where(Ticket.citizen_id == Citizen.id, or_(Ticket.closed_at.is_(None), Ticket.closed_at >= cutoff)),

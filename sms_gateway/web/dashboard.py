@@ -1,6 +1,8 @@
 """The staff dashboard: Persian, right to left, server-rendered. Parses forms, calls desk services."""
 from __future__ import annotations
 
+import unicodedata
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
@@ -24,11 +26,12 @@ login_manager.session_protection = "strong"
 
 
 class StaffSession(UserMixin):
-    """Flask-Login's user: a thin wrapper around the Viewer the services use."""
+    """Flask-Login's user: a thin wrapper around the Viewer the services use. Its id, kept in the session
+    cookie, is the staff member's id and session version (see services.staff.session_id_of)."""
 
-    def __init__(self, viewer: Viewer):
+    def __init__(self, viewer: Viewer, session_id: str):
         self.viewer = viewer
-        self.id = str(viewer.id)
+        self.id = session_id
 
 
 def _gateway() -> Gateway:
@@ -37,9 +40,10 @@ def _gateway() -> Gateway:
 
 
 @login_manager.user_loader
-def _load(user_id: str):
-    viewer = staff.load_viewer(_gateway().sessions, int(user_id)) if user_id.isdigit() else None
-    return StaffSession(viewer) if viewer else None
+def _load(session_id: str):
+    """On every request: the cookie's staff member, unless their sessions were ended since it was issued."""
+    viewer = staff.load_viewer(_gateway().sessions, session_id)
+    return StaffSession(viewer, session_id) if viewer else None
 
 
 def _viewer() -> Viewer:
@@ -49,6 +53,13 @@ def _viewer() -> Viewer:
 def _admin_only() -> None:
     if not _viewer().is_admin:
         abort(403)
+
+
+@bp.after_request
+def _never_stored(response: Response) -> Response:
+    """Dashboard pages and exports carry citizens' numbers: no browser or proxy keeps a copy."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/")
@@ -64,20 +75,31 @@ def login():
     try:
         viewer = staff.authenticate(gateway.sessions, request.form.get("username", ""),
                                     request.form.get("password", ""), request.remote_addr or "", gateway.clock())
-    except staff.TooManyAttempts:
-        flash("تلاش‌های ناموفق زیاد بود؛ ۱۵ دقیقه دیگر دوباره امتحان کنید.", "error")
-        return render_template("dashboard/login.html"), 429
+    except staff.TooManyAttempts as exc:
+        flash(str(exc), "error")
+        return render_template("dashboard/login.html"), 429, {"Retry-After": str(exc.retry_after)}
     if viewer is None:
         flash("نام کاربری یا گذرواژه درست نیست.", "error")
         return render_template("dashboard/login.html"), 401
-    login_user(StaffSession(viewer))
-    target = request.args.get("next", "")
-    return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("dashboard.tickets"))
+    login_user(StaffSession(viewer, staff.session_id_of(gateway.sessions, viewer.id)))
+    return redirect(_local_target(request.args.get("next", "")))
+
+
+def _local_target(raw: str) -> str:
+    """Where to go after logging in: `next` when it is a path on this site, else the queue. Browsers drop
+    tabs and newlines from a URL and read a backslash as a slash, so those go before the check: «/%09/x»
+    would otherwise pass as a path and be followed as //x, another site."""
+    target = "".join(ch for ch in raw if ch != "\\" and unicodedata.category(ch) != "Cc")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return url_for("dashboard.tickets")
+    return target
 
 
 @bp.post("/logout")
 @login_required
 def logout():
+    staff.end_sessions(_gateway().sessions, _viewer().id)
     logout_user()
     return redirect(url_for("dashboard.login"))
 
@@ -127,6 +149,12 @@ def tickets_csv():
 def _ticket_not_found(_exc):
     """Unknown, or in another region: the same 404 page either way."""
     return current_app.handle_http_exception(NotFound())
+
+
+@bp.errorhandler(staff.TooManySearches)
+def _too_many_searches(exc: staff.TooManySearches):
+    return (render_template("dashboard/error.html", code=429, message=str(exc)), 429,
+            {"Retry-After": str(exc.retry_after)})
 
 
 @bp.errorhandler(Refused)
@@ -246,6 +274,10 @@ def staff_page():
                                    gateway.clock())
             elif action in ("disable", "enable"):
                 staff.set_active(gateway.sessions, int(form.get("user_id", "0")), action == "enable")
+            elif action == "role":
+                region = form.get("region", "")
+                staff.set_role(gateway.sessions, int(form.get("user_id", "0")), form.get("role", ""),
+                               int(region) if region.isdigit() else None)
             elif action == "reset":
                 staff.reset_password(gateway.sessions, int(form.get("user_id", "0")), form.get("new_password", ""))
             else:

@@ -1,7 +1,11 @@
-"""/healthz for monitoring: is the database reachable, when did the scheduler last run."""
+"""/healthz for monitoring: is the database reachable, when did the scheduler last run (no counts: it is
+open to anyone). /metrics, with the counts, is closed unless a token or an address allow-list is set."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify
+import hmac
+import ipaddress
+
+from flask import Blueprint, Response, abort, current_app, jsonify, request
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -29,11 +33,34 @@ def healthz():
 OUTBOUND_STATUSES = tuple(OutboxStatus)
 
 
+def _metrics_refusal(token: str, allow: tuple[str, ...]) -> tuple[Response, int, dict[str, str]] | None:
+    """Why this request may not read /metrics, as the answer to give; None when it may. Each of the two
+    settings that is set must be satisfied; with neither, /metrics does not exist."""
+    if not token and not allow:
+        abort(404)
+    if allow and not _allowed(request.remote_addr or "", allow):
+        return jsonify(error="address not allowed"), 403, {}
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if token and not (scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())):
+        return jsonify(error="bearer token required"), 401, {"WWW-Authenticate": 'Bearer realm="metrics"'}
+    return None
+
+
+def _allowed(address: str, allow: tuple[str, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in ipaddress.ip_network(entry, strict=False) for entry in allow)
+
+
 @bp.get("/metrics")
 def metrics():
     """Prometheus text format. Database figures are the same from every worker; classify time is this
     worker's own."""
     gateway = current_app.extensions["sms_gateway"]
+    if refusal := _metrics_refusal(gateway.settings.metrics_token, gateway.settings.metrics_allow):
+        return refusal
     now = gateway.clock()
     with gateway.sessions() as session:
         inbound = session.scalar(select(func.count(InboundMessage.id))) or 0

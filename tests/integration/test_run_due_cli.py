@@ -48,7 +48,7 @@ def cli_env(s, tmp_path) -> dict:
     config.write_text("")
     k = s.kavenegar
     return dict(os.environ, SMS_GATEWAY_CONFIG=str(config), SMS_GATEWAY_DATABASE_URL=s.database_url,
-                SMS_GATEWAY_SECRET_KEY="test-secret", SMS_GATEWAY_PROVIDER=s.provider,
+                SMS_GATEWAY_SECRET_KEY="test-secret-" + "0" * 20, SMS_GATEWAY_PROVIDER=s.provider,
                 SMS_GATEWAY_KAVENEGAR_API_KEY=k.api_key, SMS_GATEWAY_KAVENEGAR_WEBHOOK_TOKEN=k.webhook_token,
                 SMS_GATEWAY_KAVENEGAR_API_URL=k.api_url)
 

@@ -446,7 +446,7 @@ def test_a_short_or_missing_bale_secret_stops_startup_naming_the_key(section, ke
 
 
 def test_bale_settings_from_the_file_and_an_unconfigured_bot_has_no_webhook(database_url, clock):
-    s = settings_from_mapping({"database_url": database_url,
+    s = settings_from_mapping({"database_url": database_url, "secret_key": "k" * 40,
                                "bale": {"bot_token": BOT_TOKEN, "webhook_token": HOOK_TOKEN}})
     assert (s.bale.api_url, s.bale.configured) == ("https://tapi.bale.ai", True)
     app = create_app(settings_from_mapping({"database_url": database_url}), clock=clock)

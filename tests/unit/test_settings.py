@@ -13,15 +13,16 @@ def test_defaults_run_without_any_file(tmp_path, monkeypatch):
 def test_toml_then_environment_override(tmp_path):
     path = tmp_path / "c.toml"
     path.write_text('database_url = "sqlite:///a.db"\npublic_url = "https://x.example"\n'
-                    '[kavenegar]\napi_key = "k"\nwebhook_token = "t"\napi_url = "http://127.0.0.1:1"\n')
+                    '[kavenegar]\napi_key = "k"\nwebhook_token = "t-0123456789abcdef012345"\n'
+                    'api_url = "http://127.0.0.1:1"\n')
     env = {"SMS_GATEWAY_CONFIG": str(path), "SMS_GATEWAY_DATABASE_URL": "sqlite:///b.db",
-           "SMS_GATEWAY_KAVENEGAR_API_URL": "http://127.0.0.1:2", "SMS_GATEWAY_SECRET_KEY": "s3"}
+           "SMS_GATEWAY_KAVENEGAR_API_URL": "http://127.0.0.1:2", "SMS_GATEWAY_SECRET_KEY": "s3" * 16}
     s = load_settings(environ=env)
     assert s.database_url == "sqlite:///b.db"
     assert s.public_url == "https://x.example"
     assert s.kavenegar.api_key == "k"
     assert s.kavenegar.api_url == "http://127.0.0.1:2"
-    assert s.secret_key == "s3"
+    assert s.secret_key == "s3" * 16
 
 
 @pytest.mark.parametrize("env,key", [

@@ -6,6 +6,7 @@ import logging
 import re
 
 from sms_gateway.adapters.logs import JsonFormatter, safe_path
+from tests.conftest import METRICS_TOKEN
 from tests.support import set_status
 
 
@@ -23,7 +24,7 @@ def test_metrics_in_prometheus_text_format(client, gateway, clock):
     code = re.search(r"[۰-۹]{8}", say(client, "سگ ولگرد تو پارک طاهرآباد", "09350000000")).group(0)
     set_status(gateway, code, "referred", "", "op")
     clock.advance(minutes=5)
-    response = client.get("/metrics")
+    response = client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
     body = response.get_data(as_text=True)
     assert response.mimetype == "text/plain"
     assert metric(body, "sms_gateway_inbound_messages_total") == 3
