@@ -35,3 +35,10 @@ def set_status(gateway, code: str, status: str, note: str = "", actor: str = "op
 
 def phone_of(session, citizen_id: int) -> str | None:
     return session.scalar(select(Contact.address).where(Contact.citizen_id == citizen_id))
+
+
+def carries_code(reply: str | None) -> bool:
+    """The reply gives the citizen a tracking code (eight Persian digits after «کد»)."""
+    import re
+
+    return bool(reply) and re.search(r"کد( رهگیری)?:? [۰-۹]{8}", reply) is not None

@@ -94,6 +94,7 @@ class Ticket(Base):
     verdict_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     supervisor_flag: Mapped[bool] = mapped_column(Boolean, default=False)
     linked_to_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), index=True)
+    unread: Mapped[bool] = mapped_column(Boolean, default=False)  # the citizen wrote since staff last opened it
 
     events: Mapped[list["TicketEvent"]] = relationship(order_by="TicketEvent.id", back_populates="ticket")
 

@@ -19,6 +19,15 @@ class Place:
     confidence: str
     variants: tuple[str, ...]
 
+    @property
+    def short_name(self) -> str:
+        """The name as an SMS gives it: «سیدها» of «سیدها (فین)», the first of «پل آذر / پل غدیر»."""
+        name = self.name.split(" (")[0].split(" / ")[0]
+        words = name.split()
+        while len(" ".join(words)) > 24 and len(words) > 2:
+            words = words[:-1]
+        return " ".join(words)
+
 
 @dataclass(frozen=True)
 class Category:
@@ -26,6 +35,7 @@ class Category:
     label: str
     department: str
     sla_hours: int
+    short_label: str = ""  # for SMS, where every character counts: «آب‌گرفتگی» for «آب‌گرفتگی و آب‌های سطحی»
 
 
 @dataclass(frozen=True)
@@ -62,9 +72,18 @@ class CityData:
         found = self.category(category) or self.category("other")
         return found.sla_hours if found else 72
 
-    def category_label(self, category: str | None) -> str:
+    def category_label(self, category: str | None, short: bool = False) -> str:
         found = self.category(category)
-        return found.label if found else "سایر"
+        if found is None:
+            return "سایر"
+        return found.short_label if short else found.label
+
+    def unit_name(self, category: str | None, region: int | None) -> str:
+        """Where a ticket of this category in this region is done: «خدمات شهری منطقه ۲»."""
+        found = self.category(category) or self.category("other")
+        department = self.departments.get(found.department, "") if found else ""
+        region_name = self.region_name(region)
+        return f"{department} {region_name}".strip() if region_name else department
 
 
 def bundled_cities() -> list[str]:
@@ -96,8 +115,8 @@ def _city(key: str, raw: dict[str, Any]) -> CityData:
     about = raw["city"]
     places = tuple(Place(p["name"], p.get("kind", "neighbourhood"), p.get("region") or None,
                          p.get("confidence", "unknown"), tuple(p.get("variants", ()))) for p in raw["place"])
-    categories = tuple(Category(c["code"], c["label"], c["department"], int(c["sla_hours"]))
-                       for c in raw["category"])
+    categories = tuple(Category(c["code"], c["label"], c["department"], int(c["sla_hours"]),
+                                c.get("short_label", c["label"])) for c in raw["category"])
     regions = tuple(Region(int(r["number"]), r["name"]) for r in raw["region"])
     departments = {d["code"]: d["label"] for d in raw["department"]}
     unknown = {c.department for c in categories} - set(departments)

@@ -9,7 +9,7 @@ from enum import StrEnum
 
 from .policy import Policy
 from .text import to_latin_digits
-from .tickets import AWAITING_CITY
+from .tickets import AWAITING_CITY, OPEN
 from .understanding import Understanding
 from .values import Kind, Status, Verdict
 
@@ -22,6 +22,8 @@ class Act(StrEnum):
     OPT_IN = "opt_in"
     IDENTITY = "identity"        # permits, dues, plans, legal matters: the authenticated channel
     COMPLETE = "complete"        # the answer to our question completes a waiting ticket
+    ATTACH = "attach"            # it joins an open ticket: still not fixed, a repeat, a detail, an objection's reason
+    THANKS = "thanks"            # thanks or praise: answered, no ticket
     OPEN = "open"                # a new ticket (an emergency, a report, one that asks a question)
     ASK_WHAT = "ask_what"        # greetings, noise: ask what the request is
     OUTSIDE = "outside"          # a place outside the municipality
@@ -50,6 +52,7 @@ class TicketFacts:
     asked_at: datetime | None = None
     verdict: str | None = None
     closed_at: datetime | None = None
+    verdict_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -78,9 +81,14 @@ def similar_key(u: Understanding) -> tuple[str, str] | None:
     return u.category, u.neighbourhood
 
 
+DETAIL_WINDOW = timedelta(hours=1)    # a message with no problem of its own this soon after a report adds to it
+REPEAT_WINDOW = timedelta(hours=24)   # the same report again this soon is a repeat, later a «still not fixed»
+
+
 def decide(text: str, u: Understanding, citizen: CitizenFacts, tickets: Sequence[TicketFacts],
            similar: TicketFacts | None, policy: Policy, now: datetime) -> Decision:
-    """The one rule for every inbound message."""
+    """The one rule for every inbound message. `tickets` are the citizen's own open ones, one awaiting a
+    verdict, and today's; `similar` another citizen's open report of the same problem at the same place."""
     if citizen.blocked:
         return Decision(Act.IGNORE, None)
     verdict = policy.verdict_of(to_latin_digits(text))
@@ -96,14 +104,19 @@ def decide(text: str, u: Understanding, citizen: CitizenFacts, tickets: Sequence
         return Decision(Act.OPT_IN, Kind.OPTED_IN)
     if u.intent == "identity_required":
         return Decision(Act.IDENTITY, Kind.IDENTITY_REQUIRED)
-    blank = not text.strip()
-    if u.intent in ("report", "unclear") and not blank:
-        waiting = _awaiting_answer(tickets, now, policy)
-        if waiting is not None and _answers(waiting, u):
-            return Decision(Act.COMPLETE, Kind.CLARIFIED, ticket=waiting)
     if u.intent == "emergency":
         return Decision(Act.OPEN, Kind.EMERGENCY)
-    if u.intent == "unclear" or blank:
+    if not text.strip():
+        return Decision(Act.ASK_WHAT, Kind.ASK_WHAT)
+    waiting = _awaiting_answer(tickets, now, policy)
+    if waiting is not None and _answers(waiting, u):
+        return Decision(Act.COMPLETE, Kind.CLARIFIED, ticket=waiting)
+    joined = _joins(u, tickets, now, policy)
+    if joined is not None:
+        return joined
+    if u.thanks and not u.names_problem:
+        return Decision(Act.THANKS, Kind.THANKS)
+    if u.intent == "unclear":
         return Decision(Act.ASK_WHAT, Kind.ASK_WHAT)
     if u.outside_city and not u.neighbourhood:
         return Decision(Act.OUTSIDE, Kind.OUTSIDE_CITY)
@@ -114,7 +127,36 @@ def decide(text: str, u: Understanding, citizen: CitizenFacts, tickets: Sequence
         return Decision(Act.OPEN, Kind(f"ask_{ask}"), ask=ask)
     if similar is not None and similar.status in AWAITING_CITY:
         return Decision(Act.OPEN, Kind.ACK_DUPLICATE, link_to=similar)
-    return Decision(Act.OPEN, Kind.ACK)
+    return Decision(Act.OPEN, Kind.ACK_OPTED_OUT if citizen.opted_out else Kind.ACK)
+
+
+def _joins(u: Understanding, tickets: Sequence[TicketFacts], now: datetime, policy: Policy) -> Decision | None:
+    """Does the message continue one of the citizen's open tickets rather than open a new one? The reason for
+    an objection just made; the same problem at the same place (again, or still not fixed); a detail with no
+    problem of its own right after a report. A different problem, or the same one elsewhere, is new."""
+    if u.intent not in ("report", "unclear"):
+        return None
+
+    def same_place(t: TicketFacts) -> bool:
+        return u.neighbourhood is None or t.neighbourhood in (None, u.neighbourhood)
+
+    objected = [t for t in tickets if t.verdict == Verdict.OBJECTED and t.status == Status.REOPENED and t.verdict_at
+                and now - t.verdict_at <= timedelta(hours=policy.clarify_hours)]
+    for t in sorted(objected, key=lambda t: t.verdict_at or now, reverse=True):
+        if (not u.names_problem or u.category == t.category) and same_place(t):
+            return Decision(Act.ATTACH, Kind.OBJECTION_REASON, ticket=t)
+    open_ones = sorted((t for t in tickets if t.status in OPEN and not t.emergency),
+                       key=lambda t: (t.opened_at, t.id), reverse=True)
+    if u.names_problem and u.category not in (None, "other"):
+        for t in open_ones:
+            if t.category == u.category and same_place(t):
+                fresh = now - t.opened_at <= REPEAT_WINDOW and not u.still
+                return Decision(Act.ATTACH, Kind.REPEATED if fresh else Kind.ADDED, ticket=t)
+        return None
+    latest = open_ones[0] if open_ones else None
+    if latest is not None and now - latest.opened_at <= DETAIL_WINDOW and same_place(latest) and not u.thanks:
+        return Decision(Act.ATTACH, Kind.ADDED, ticket=latest)
+    return None
 
 
 def _awaiting_verdict(tickets: Sequence[TicketFacts]) -> TicketFacts | None:
@@ -129,12 +171,13 @@ def _awaiting_answer(tickets: Sequence[TicketFacts], now: datetime, policy: Poli
 
 
 def _answers(ticket: TicketFacts, u: Understanding) -> bool:
-    """Is this message the answer to our question, or a new report? A bare place name is an answer;
-    a message naming a different, clear problem in a place is a new report."""
-    return not (ticket.asked in ("place", "category") and u.neighbourhood
-                and ticket.category not in (None, "other")
-                and u.category not in (None, "other", ticket.category)
-                and u.routed)
+    """Is this message the answer to our question, or a new report? A place, or a problem, is an answer; a
+    message that itself describes a problem is a new report when it is a different problem in a place, or
+    any problem in a place other than the ticket's."""
+    other_problem = (u.names_problem and u.routed and ticket.category not in (None, "other")
+                     and u.category not in (None, "other", ticket.category))
+    other_place = bool(u.neighbourhood and ticket.neighbourhood and u.neighbourhood != ticket.neighbourhood)
+    return not ((other_problem and u.neighbourhood) or (other_place and u.names_problem))
 
 
 def _tickets_today(tickets: Sequence[TicketFacts], now: datetime, policy: Policy) -> int:

@@ -13,6 +13,8 @@ CITIZEN_LABELS: dict[str, str] = {
     Status.REOPENED: "بازگشایی شده",
 }
 STAFF_LABELS: dict[str, str] = {**CITIZEN_LABELS, Status.NEEDS_INFO: "منتظر پاسخ شهروند"}
+# For an SMS listing several requests, where every character counts.
+CITIZEN_SHORT_LABELS: dict[str, str] = {**CITIZEN_LABELS, Status.REFERRED: "ارجاع شده", Status.NOT_DOABLE: "انجام‌نشدنی"}
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     Status.REGISTERED: frozenset({Status.REFERRED, Status.IN_PROGRESS, Status.DONE, Status.NOT_DOABLE,

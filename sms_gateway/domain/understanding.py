@@ -20,6 +20,9 @@ class Understanding:
     outside_city: str | None = None
     routed: bool = False                  # confident enough to act on the category without asking
     code_invalid: bool = False            # a quoted number that cannot be one of our tracking codes
+    names_problem: bool = False           # the text itself describes a problem (not only a place or a detail)
+    still: bool = False                   # «هنوز…»، «باز هم…»: it is still not fixed, or happened again
+    thanks: bool = False                  # thanks or praise
 
     def as_json(self) -> dict[str, Any]:
         return {

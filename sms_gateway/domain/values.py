@@ -71,6 +71,12 @@ class Kind(StrEnum):
     STATUS_NO_CODE = "status_no_code"
     STATUS_UNKNOWN = "status_unknown"
     STATUS_NOT_OURS = "status_not_ours"
+    STATUS_LIST = "status_list"
+    ACK_OPTED_OUT = "ack_opted_out"
+    ADDED = "added"                  # a message joined an open ticket: still not fixed, or a detail
+    REPEATED = "repeated"            # the same report again: already registered under its code
+    OBJECTION_REASON = "objection_reason"
+    THANKS = "thanks"
     TOO_MANY = "too_many"
     VERDICT_THANKS = "verdict_thanks"
     VERDICT_OBJECTED = "verdict_objected"
@@ -102,6 +108,7 @@ class Action(StrEnum):
     VERDICT = "verdict"
     NOTE = "note"
     PHONE_REVEALED = "phone_revealed"
+    MESSAGE = "message"          # the citizen wrote again about this ticket
 
 
 class Role(StrEnum):

@@ -24,7 +24,6 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from ..adapters.models import InboundMessage, Ticket
-from ..adapters.texts import jalali_date
 from ..domain.decide import Act, CitizenFacts, Decision, TicketFacts, decide, similar_key
 from ..domain.phones import InvalidPhone, display_phone, is_mobile, normalise_phone
 from ..domain.tickets import AWAITING_CITY, CITIZEN_LABELS, OPEN
@@ -40,7 +39,7 @@ from ..domain.values import (
     Verdict,
 )
 from ..providers.base import MAX_ADDRESS, MAX_MESSAGE_ID, Received
-from . import citizens, lifecycle, outbox
+from . import citizens, lifecycle, outbox, replies
 from .context import Context
 
 log = logging.getLogger("sms_gateway.intake")
@@ -297,7 +296,11 @@ def _carry_out(ctx: Context, session: Session, d: Decision, u: Understanding, te
         lifecycle.record_verdict(ctx, session, d.ticket.id, d.verdict, now)
         return d.ticket.id, d.ticket.code, t.render(d.reply or Kind.VERDICT_THANKS, code=d.ticket.code)
     if d.act == Act.STATUS:
-        return None, None, status_reply(ctx, session, who.citizen_id, u.tracking_code, u.code_invalid)
+        return None, None, replies.status(ctx, session, who.citizen_id, u.tracking_code, u.code_invalid)
+    if d.act == Act.ATTACH and d.ticket is not None:
+        state = lifecycle.attach(ctx, session, d.ticket.id, text, objection=d.reply == Kind.OBJECTION_REASON, now=now)
+        return d.ticket.id, d.ticket.code, t.render(d.reply or Kind.ADDED, code=d.ticket.code,
+                                                   state=CITIZEN_LABELS[state])
     if d.act in (Act.OPT_OUT, Act.OPT_IN):
         citizens.set_opted_out(session, who.citizen_id, d.act == Act.OPT_OUT)
     if d.act == Act.COMPLETE and d.ticket is not None:
@@ -327,28 +330,14 @@ def _render_reply(ctx: Context, d: Decision, u: Understanding, code: str | None)
     return ctx.texts.render(d.reply or Kind.ASK_WHAT, code=code)
 
 
-def status_reply(ctx: Context, session: Session, citizen_id: int, code: str | None, not_ours: bool = False) -> str:
-    """The status of the citizen's own ticket; an unknown code and another's code read the same. A number that
-    cannot be one of our codes (wrong length or check digit) is told apart: a phone-line code, or a typo."""
-    t = ctx.texts
-    if not code:
-        return t.render(Kind.STATUS_NO_CODE)
-    if not_ours:
-        return t.render(Kind.STATUS_NOT_OURS, code=code)
-    ticket = session.scalar(select(Ticket).where(Ticket.tracking_code == code, Ticket.citizen_id == citizen_id))
-    if ticket is None:
-        return t.render(Kind.STATUS_UNKNOWN, code=code)
-    return t.render(Kind.STATUS, code=code, status_label=CITIZEN_LABELS[ticket.status],
-                    updated=jalali_date(ticket.updated_at, ctx.policy.timezone))
-
-
 _TICKET_FACTS = (Ticket.id, Ticket.tracking_code, Ticket.status, Ticket.category, Ticket.neighbourhood,
-                 Ticket.opened_at, Ticket.emergency, Ticket.asked, Ticket.asked_at, Ticket.verdict, Ticket.closed_at)
+                 Ticket.opened_at, Ticket.emergency, Ticket.asked, Ticket.asked_at, Ticket.verdict, Ticket.closed_at,
+                 Ticket.verdict_at)
 
 
 def _facts(row: Any) -> TicketFacts:
     return TicketFacts(row.id, row.tracking_code, row.status, row.category, row.neighbourhood, row.opened_at,
-                       row.emergency, row.asked, row.asked_at, row.verdict, row.closed_at)
+                       row.emergency, row.asked, row.asked_at, row.verdict, row.closed_at, row.verdict_at)
 
 
 def _their_tickets(ctx: Context, session: Session, citizen_id: int, now: datetime) -> list[TicketFacts]:

@@ -13,8 +13,8 @@ from ..adapters.models import Correction, Ticket, TicketEvent
 from ..adapters.texts import jalali_date
 from ..domain.codes import new_tracking_code
 from ..domain.decide import TicketFacts
-from ..domain.text import UCS2_PART
-from ..domain.tickets import CITIZEN_LABELS, CLOSED, TRANSITIONS, check_transition, is_incomplete
+from ..domain.text import UCS2_PART, persian_digits, ucs2_units
+from ..domain.tickets import CITIZEN_LABELS, CLOSED, TRANSITIONS, IllegalTransition, check_transition, is_incomplete
 from ..domain.understanding import Understanding
 from ..domain.values import ACTOR_CITIZEN, ACTOR_SYSTEM, Action, Kind, Status, Verdict
 from .context import Context
@@ -62,7 +62,7 @@ def open_ticket(ctx: Context, session: Session, *, citizen_id: int, contact_id: 
         intent=u.intent, category=u.category, neighbourhood=u.neighbourhood, region=u.region, description=text,
         emergency=emergency, opened_at=now, updated_at=now, expected_at=expected_at(ctx, now, u.category, emergency),
         asked=ask, asked_at=now if ask else None, incomplete=False, overdue_notified=False, supervisor_flag=False,
-        next_reminder_at=now + timedelta(days=ctx.policy.reminder_days),
+        next_reminder_at=now + timedelta(days=ctx.policy.reminder_days), unread=True,
         linked_to_id=link_to.id if link_to else None).returning(Ticket.id)).scalar_one()
     events = [(ticket_id, ACTOR_CITIZEN, Action.OPENED, "")]
     if ask:
@@ -85,9 +85,26 @@ def complete(ctx: Context, session: Session, ticket_id: int, u: Understanding, t
         ticket.expected_at = expected_at(ctx, ticket.opened_at, ticket.category, ticket.emergency)
     ticket.description = f"{ticket.description}\n{text}"
     ticket.incomplete = is_incomplete(ticket.neighbourhood, ticket.category)
+    ticket.unread = True
     record_event(session, ticket.id, ACTOR_CITIZEN, Action.ANSWERED, text[:500], now)
     change_status(ctx, session, ticket, Status.REGISTERED, ACTOR_CITIZEN, "", now, notify=False)
     return ticket
+
+
+def attach(ctx: Context, session: Session, ticket_id: int, text: str, objection: bool, now: datetime) -> str:
+    """The citizen wrote again about an open ticket (still not fixed, a repeat, a detail, an objection's
+    reason): it shows in the thread and is unread for staff again. The ticket's status."""
+    ticket = session.get_one(Ticket, ticket_id, with_for_update=True)
+    ticket.updated_at, ticket.unread = now, True
+    note = f"دلیل اعتراض: {text[:480]}" if objection else text[:500]
+    record_event(session, ticket.id, ACTOR_CITIZEN, Action.NOTE if objection else Action.MESSAGE, note, now)
+    return ticket.status
+
+
+def mark_read(session: Session, ticket: Ticket) -> None:
+    """Someone on the staff has opened the ticket."""
+    if ticket.unread:
+        ticket.unread = False
 
 
 def change_status(ctx: Context, session: Session, ticket: Ticket, new: str, actor: str, note: str, now: datetime,
@@ -95,6 +112,9 @@ def change_status(ctx: Context, session: Session, ticket: Ticket, new: str, acto
     """Move a ticket (and the reports linked to it) to `new`; raises IllegalTransition. `reach` says which
     linked tickets the actor may change (a change never reaches a ticket its actor cannot see)."""
     check_transition(ticket.status, new, note)
+    if new == Status.NOT_DOABLE and notify and ucs2_units(" ".join(note.split())) > reason_room(ctx):
+        raise IllegalTransition(f"دلیل بیش از {persian_digits(str(reason_room(ctx)))} نویسه است؛ شهروند باید آن را "
+                                "کامل در دو پیامک بگیرد: کوتاه‌ترش کنید")
     _apply_status(ctx, session, ticket, new, actor, note, now, notify)
     if ticket.linked_to_id is None:
         for linked in session.scalars(select(Ticket).where(Ticket.linked_to_id == ticket.id).with_for_update()):
@@ -131,22 +151,18 @@ def status_text(ctx: Context, ticket: Ticket, status: str, note: str) -> str:
     if status == Status.DONE:
         return t.render(Kind.DONE, code=code, accept=p.verdict_accept, object=p.verdict_object)
     if status == Status.NOT_DOABLE:
-        return fit_two_segments(lambda reason: t.render(Kind.NOT_DOABLE, code=code, reason=reason,
-                                                        accept=p.verdict_accept, object=p.verdict_object), note)
+        return t.render(Kind.NOT_DOABLE, code=code, reason=" ".join(note.split()), accept=p.verdict_accept,
+                        object=p.verdict_object)
     if status == Status.REOPENED:
         return t.render(Kind.REOPENED, code=code)
     return t.render("status_changed", code=code, status_label=CITIZEN_LABELS[status])
 
 
-def fit_two_segments(render: Callable[[str], str], value: str) -> str:
-    """Render with `value` shortened (ending «…») until the text fits two UCS-2 segments."""
-    value = " ".join(value.split())
-    text = render(value)
-    while len(text) > MAX_AUTOMATED_CHARS and value:
-        overflow = len(text) - MAX_AUTOMATED_CHARS
-        value = value[: max(len(value) - overflow - 1, 0)].rstrip() + "…" if len(value) > overflow + 1 else ""
-        text = render(value)
-    return text
+def reason_room(ctx: Context) -> int:
+    """How many characters a not-doable reason may have: the citizen gets it whole, in at most two SMS."""
+    empty = ctx.texts.render(Kind.NOT_DOABLE, code="9" * 8, reason="", accept=ctx.policy.verdict_accept,
+                             object=ctx.policy.verdict_object)
+    return MAX_AUTOMATED_CHARS - ucs2_units(empty)
 
 
 def record_verdict(ctx: Context, session: Session, ticket_id: int, verdict: str, now: datetime) -> Ticket:

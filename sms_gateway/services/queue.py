@@ -151,5 +151,5 @@ def row_of(t: Ticket, channel: str | None, address: str | None, viewer: Viewer, 
         "overdue": bool(t.expected_at and t.expected_at < now and t.status in AWAITING_CITY),
         "objected": t.verdict == Verdict.OBJECTED or t.supervisor_flag, "incomplete": t.incomplete,
         "phone": contact_shown(channel, address, viewer, reveal),
-        "summary": " ".join(t.description.split())[:90], "linked": t.linked_to_id is not None,
+        "summary": " ".join(t.description.split())[:90], "linked": t.linked_to_id is not None, "unread": t.unread,
     }

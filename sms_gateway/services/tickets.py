@@ -87,6 +87,12 @@ def correct(ctx: Context, viewer: Viewer, code: str, category: str, neighbourhoo
                                  place.name if place else None, place.region if place else None, now)
 
 
+def mark_read(ctx: Context, viewer: Viewer, code: str) -> None:
+    """A staff member opened the ticket: what the citizen wrote has been seen."""
+    with ctx.sessions.begin() as session:
+        lifecycle.mark_read(session, ticket_for(session, viewer, code))
+
+
 def reveal_phone(ctx: Context, viewer: Viewer, code: str, now: datetime) -> None:
     """Write the reveal of the citizen's full number to the ticket's log (the view then shows it)."""
     with ctx.sessions.begin() as session:

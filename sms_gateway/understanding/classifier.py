@@ -21,6 +21,8 @@ _LOOSE = {"پاره", "لخت", "افتاده", "قطع", "اتصالی", "جر�
 # A danger cue («آتش», «زخمی», a fallen wire…) flags an emergency unless the model is sure it is not one:
 # on held-out writers this kept every emergency the cues found and halved their false alarms.
 CUE_MARGIN = -1.0
+DESCRIPTION_WORDS = 6  # a text with fewer words than this besides places and greetings is a place or a detail
+NAMES_PROBLEM_CONFIDENCE = 0.95  # below it, a category the head does not itself claim (score ≤ 0) is a guess
 SERVICE_OF_CUE = {"gas": "194", "fire": "125", "ambulance": "115", "police": "110", "accident": "115",
                   "power": "121"}
 
@@ -38,7 +40,7 @@ class Classifier:
         lex = load_intent_lexicon()
         self.index = PhraseIndex()
         self.places = PlaceFinder(self.city, self.index)
-        for name in ("opt_out", "opt_out_topic", "status_words", "status_phrases"):
+        for name in ("opt_out", "opt_out_topic", "status_words", "status_phrases", "still", "thanks"):
             self.index.add_all(lex[name], name, None)
         for service, phrases in lex["emergency"].items():
             self.index.add_all(phrases, "emergency", service)
@@ -69,10 +71,17 @@ class Classifier:
                 return Understanding("status_query")
         found = self.places.find(tokens, matches, self._fillers)
         category = read["category"]
+        # Whether the text itself describes a problem: «طاهرآباد» alone is a place, «کوچه دوم سمت راست» a detail,
+        # and the head, trained on reports, is only guessing a category for them. In a conversation this decides
+        # whether a message answers or adds to a ticket rather than opening another.
+        names_problem = intent.label in ("report", "emergency") and (
+            float(category.values.max()) > 0 or category.confidence >= NAMES_PROBLEM_CONFIDENCE)
         report = Understanding(
             "report", category=category.label, category_confidence=round(category.confidence, 3),
-            # A category is acted on only for a message that describes a problem: «طاهرآباد» alone is a place.
-            routed=category.sure and intent.label in ("report", "emergency"),
+            routed=category.sure and intent.label in ("report", "emergency") and (
+                names_problem or self._words_beside_places(tokens, matches) >= DESCRIPTION_WORDS),
+            names_problem=names_problem,
+            still="still" in kinds, thanks="thanks" in kinds,
             neighbourhood=found.place.name if found.place else None,
             region=found.place.region if found.place else None, place_confidence=found.confidence,
             outside_city=found.outside if found.place is None else None)
@@ -81,9 +90,16 @@ class Classifier:
         if intent.label == "emergency" or lead >= self._emergency_margin or (cue and lead >= CUE_MARGIN):
             number = SERVICE_OF_CUE["gas"] if cue == "gas" else read["service"].label
             return replace(report, intent="emergency", emergency_service=number, outside_city=None)
-        if intent.label in ("opt_out", "identity_required") or (intent.label == "unclear" and found.place is None):
+        if intent.label in ("opt_out", "identity_required"):
             return Understanding(intent.label)
+        if intent.label == "unclear" and found.place is None:
+            return Understanding("unclear", thanks="thanks" in kinds)
         return report
+
+    def _words_beside_places(self, tokens: list[str], matches: list[Match]) -> int:
+        placed = {i for m in matches if m.kind in ("place", "outside") for i in range(m.start, m.end)}
+        return sum(1 for i, t in enumerate(tokens) if i not in placed and t not in self._fillers
+                   and t not in self.places.cues and not t.isdigit())
 
     def _command(self, norm: str, tokens: list[str], kinds: set[str]) -> str | None:
         """«لغو»، «لغوووو»، «لغو ۱۱ لطفا»، «۱۲»: the whole message is the command."""

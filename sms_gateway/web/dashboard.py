@@ -11,8 +11,8 @@ from werkzeug.exceptions import NotFound
 
 from ..bootstrap import Gateway
 from ..domain.staff import Viewer
+from ..services import lifecycle, reports, staff
 from ..services import queue as queue_service
-from ..services import reports, staff
 from ..services import tickets as ticket_actions
 from ..services.canned import CannedError, delete_canned, list_canned, save_canned
 from ..services.ticket_view import ticket_view
@@ -172,12 +172,13 @@ def _render_ticket(code: str, reveal: bool = False):
     gateway = _gateway()
     detail = ticket_view(gateway.ctx, _viewer(), code, gateway.clock(), reveal=reveal)
     return render_template("dashboard/ticket.html", t=detail, canned=list_canned(gateway.sessions),
-                           viewer=_viewer())
+                           viewer=_viewer(), reason_room=lifecycle.reason_room(gateway.ctx))
 
 
 @bp.get("/tickets/<code>")
 @login_required
 def ticket(code: str):
+    ticket_actions.mark_read(_gateway().ctx, _viewer(), code)
     return _render_ticket(code)
 
 

@@ -7,13 +7,14 @@ from zoneinfo import ZoneInfo
 
 from persiantools.jdatetime import JalaliDateTime
 
-from ..domain.text import persian_digits
+from ..domain.text import persian_digits, persian_number
 from ..domain.tickets import STAFF_LABELS
 
 ACTION_LABELS = {
     "opened": "ثبت درخواست", "status": "تغییر وضعیت", "reply": "پاسخ کارشناس", "corrected": "اصلاح",
     "linked": "پیوند با درخواست مشابه", "asked": "پرسش از شهروند", "answered": "پاسخ شهروند",
-    "verdict": "نظر شهروند", "note": "یادداشت", "phone_revealed": "نمایش شماره",
+    "verdict": "نظر شهروند", "note": "یادداشت", "phone_revealed": "نمایش شماره", "message": "پیام دوباره شهروند",
+    "unlinked": "جدا شدن از درخواست مشابه",
 }
 OUTBOUND_STATUS = {"queued": "در صف", "sending": "در حال ارسال", "sent": "ارسال شد", "delivered": "رسید",
                    "failed": "ناموفق", "suppressed": "لغو شده (انصراف)", "superseded": "جایگزین شد"}
@@ -36,11 +37,12 @@ def init_filters(app, timezone: str, city) -> None:
 
     def event_text(note: str) -> str:
         """Event notes keep machine codes («registered → referred»); people read Persian labels."""
-        return codes.sub(lambda m: words[m.group(1)], note or "")
+        return persian_digits(codes.sub(lambda m: words[m.group(1)], note or ""))
 
     app.jinja_env.filters.update(
         event_text=event_text,
-        fa=lambda value: persian_digits(str(value)) if value is not None else "—",
+        fa=lambda value: "—" if value is None else persian_number(value) if isinstance(value, float) else
+        persian_digits(str(value)),
         jalali=jalali,
         jalali_date=lambda m: jalali(m, with_time=False),
         status_label=lambda s: STAFF_LABELS.get(s, s),

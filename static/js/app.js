@@ -21,8 +21,14 @@
   function bindCounter(area) {
     var out = document.getElementById(area.getAttribute("data-segments"));
     if (!out) { return; }
+    var max = parseInt(area.getAttribute("data-max") || "0", 10);
     function update() {
       var s = segments(area.value.replace(/\s+/g, " ").trim());
+      if (max) {  // a reason that must reach the citizen whole: characters left, not parts
+        out.textContent = fa(s.chars) + " از " + fa(max) + " نویسه";
+        out.classList.toggle("over", s.chars > max);
+        return;
+      }
       out.textContent = fa(s.chars) + " نویسه · " + fa(s.parts) + " پیامک" + (s.parts > 1 ? " (هر بخش " + fa(s.per) + " نویسه)" : "");
       out.classList.toggle("over", s.parts > 2);
     }

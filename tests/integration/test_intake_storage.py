@@ -40,7 +40,10 @@ def test_twenty_concurrent_deliveries_of_one_message_make_one_ticket(gateway):
 
 REPORTS = ["چاله عمیق تو خیابون فین", "چراغای کوچه خاموشه محله سلطان امیر احمد", "سگ ولگرد تو پارک طاهرآباد",
            "جوب کوچه گرفته و بو میده تو لتحر", "درخت شکسته افتاده وسط خیابان تو محله پشت مشهد"]
-
+# Ten different problems in ten places: none of them continues another (that would join it, not count).
+TEN_REPORTS = REPORTS + ["زباله ها سه روزه جمع نشده تو راوند", "تابلوی نام کوچه تو ماداب افتاده",
+                         "اتوبوس خط سیلک نیم ساعت دیر میاد", "دستفروشا پیاده روی بازار رو گرفتن",
+                         "جدول کنار خیابون تو حسن آباد شکسته"]
 
 def test_first_messages_from_a_new_number_at_once_make_one_citizen(gateway):
     barrier = threading.Barrier(len(REPORTS))
@@ -101,7 +104,7 @@ def test_one_numbers_concurrent_reports_wait_for_each_other_so_the_daily_limit_h
 
     def deliver(i):
         barrier.wait()
-        kinds.append(store(gateway, REPORTS[i % len(REPORTS)], "09125550000", "kavenegar",
+        kinds.append(store(gateway, TEN_REPORTS[i], "09125550000", "kavenegar",
                            f"known-{i + 1}").ticket_code)
 
     threads = [threading.Thread(target=deliver, args=(i,)) for i in range(10)]

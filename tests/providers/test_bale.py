@@ -264,7 +264,7 @@ def test_sharing_their_contact_links_the_chat_to_their_earlier_sms_citizen(clien
     page = queue(gateway.ctx, command_line_viewer(), QueueFilters(q=PHONE), clock())
     assert {row["code"] for row in page.rows} == {by_sms.ticket_code, on_bale.tracking_code}
     answer = deliver(gateway, f"پیگیری {on_bale.tracking_code}", sender=PHONE)
-    assert answer.reply.startswith(f"درخواست {persian_digits(on_bale.tracking_code)}:")
+    assert answer.reply.startswith(f"درخواست {persian_digits(on_bale.tracking_code)}،")
 
 
 def test_a_contact_share_whose_reading_failed_links_when_read_again(client, gateway, bale_api, monkeypatch, clock):
@@ -294,7 +294,7 @@ def test_sharing_a_new_number_adds_it_to_the_bale_citizen(client, gateway, bale_
         assert (contact.address, contact.citizen_id) == ("+989121234567", on_bale.citizen_id)
         assert s.scalar(select(func.count()).select_from(Citizen)) == 1
     later = deliver(gateway, "پیگیری " + on_bale.tracking_code, sender=PHONE)
-    assert later.reply.startswith(f"درخواست {persian_digits(on_bale.tracking_code)}:"), "the number is theirs"
+    assert later.reply.startswith(f"درخواست {persian_digits(on_bale.tracking_code)}،"), "the number is theirs"
 
 
 def test_sharing_the_same_contact_again_changes_nothing(client, gateway, bale_api):
