@@ -2,27 +2,31 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+PORT ?= 5000
 export SMS_GATEWAY_DATABASE_URL ?= sqlite:///instance/sms_gateway.sqlite3
 
 .PHONY: run test lint install migrate bench clean
 
 $(BIN)/.installed: pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
-	touch $@
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "installing into $(VENV) (a minute the first time)…"
+	@$(BIN)/pip install --quiet --upgrade pip 2>&1 | grep -v "^WARNING" || true
+	@$(BIN)/pip install --quiet -e '.[test]' 2>&1 | grep -iE "error|failed" || true
+	@$(BIN)/python -c "import sms_gateway.web" && touch $@
 
 install: $(BIN)/.installed
 
 migrate: install
-	mkdir -p instance
-	$(BIN)/sms-gateway db upgrade
+	@mkdir -p instance
+	@SMS_GATEWAY_LOG_LEVEL=warning $(BIN)/sms-gateway db upgrade
 
+# The demo: its password is kept in instance/demo-login.txt (readable by you only) and shown at every start.
 run: migrate
-	$(BIN)/sms-gateway demo-login
-	$(BIN)/sms-gateway demo-data
-	$(BIN)/sms-gateway scheduler & trap 'kill $$!' EXIT INT TERM; \
-	$(BIN)/sms-gateway serve --host 127.0.0.1 --port 5000 --workers 2
+	@SMS_GATEWAY_LOG_LEVEL=warning $(BIN)/sms-gateway demo-data
+	@SMS_GATEWAY_LOG_LEVEL=warning $(BIN)/sms-gateway demo-login --save instance/demo-login.txt >/dev/null
+	@SMS_GATEWAY_LOG_LEVEL=warning SMS_GATEWAY_LOG_FORMAT=text $(BIN)/sms-gateway scheduler & trap 'kill $$!' EXIT INT TERM; \
+	SMS_GATEWAY_LOG_LEVEL=warning SMS_GATEWAY_LOG_FORMAT=text $(BIN)/sms-gateway serve --host 127.0.0.1 \
+	  --port $(PORT) --workers 2 --login-hint instance/demo-login.txt
 
 test: install
 	$(BIN)/python -m pytest -q

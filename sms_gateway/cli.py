@@ -3,6 +3,7 @@ Every command that acts on time takes --now (an ISO-8601 instant; naive means UT
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 import sys
 from collections.abc import Callable
@@ -55,7 +56,9 @@ def main() -> None:
 
     from .adapters.logs import configure
 
-    configure(os.environ.get("SMS_GATEWAY_LOG_FORMAT", "json" if not sys.stderr.isatty() else "text"))
+    level = os.environ.get("SMS_GATEWAY_LOG_LEVEL", "info").upper()
+    configure(os.environ.get("SMS_GATEWAY_LOG_FORMAT", "json" if not sys.stderr.isatty() else "text"),
+              getattr(logging, level, logging.INFO))
 
 
 @main.command()
@@ -63,11 +66,35 @@ def main() -> None:
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int)
 @click.option("--threads", default=4, show_default=True, type=int, help="threads per worker")
-def serve(host: str, port: int, workers: int, threads: int) -> None:
+@click.option("--login-hint", default=None, type=click.Path(dir_okay=False),
+              help="a file with the demo password (make run's), shown in the start-up lines")
+def serve(host: str, port: int, workers: int, threads: int, login_hint: str | None) -> None:
     """Serve the web app with gunicorn (production WSGI server)."""
-    from .web.server import run
+    import os
 
-    run(_settings(), host, port, workers, threads)
+    from .web.server import PortInUse, run
+
+    settings = _settings()
+    try:
+        from .domain.city import load_city
+
+        city = load_city(settings.city_data)
+        from pathlib import Path
+
+        from .web.server import check_port
+
+        check_port(host, port)
+        from .domain.text import persian_digits
+
+        click.echo(f"\nسامانه {persian_digits(city.phone)} شهرداری {city.name} is running: "
+                   f"open http://{host}:{port}/ in a browser")
+        if login_hint and Path(login_hint).exists():
+            click.echo(f"  staff login: username demo, password {Path(login_hint).read_text().strip()}"
+                       f"  (kept in {login_hint})")
+        click.echo("  Ctrl-C stops it.\n")
+        run(settings, host, port, workers, threads, os.environ.get("SMS_GATEWAY_LOG_LEVEL", "info").lower())
+    except PortInUse as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @main.group()
@@ -111,9 +138,14 @@ def create_staff_command(username: str, password: str, role: str, region: int | 
 
 
 @main.command("demo-login")
+@click.option("--save", "save_to", default=None, type=click.Path(dir_okay=False),
+              help="also keep the password in this file (readable by you only), to show it again later")
 @now_option
-def demo_login(now_text: str | None) -> None:
-    """Create the demo admin once and print its password; say so if it exists."""
+def demo_login(save_to: str | None, now_text: str | None) -> None:
+    """Create the demo admin once and print its password; with --save, print it again on later runs."""
+    import os
+    from pathlib import Path
+
     from .services.staff import StaffError, create_staff
 
     gateway = _gateway(now_text)
@@ -121,9 +153,17 @@ def demo_login(now_text: str | None) -> None:
     try:
         create_staff(gateway.sessions, "demo", password, "admin", None, gateway.clock())
     except StaffError:
-        click.echo("demo login exists (username: demo); its password was shown when it was made")
+        saved = Path(save_to) if save_to else None
+        if saved and saved.exists():
+            click.echo(f"demo login: username demo, password {saved.read_text().strip()}")
+        else:
+            click.echo("demo login exists (username: demo); its password was shown when it was made")
         return
-    click.echo(f"demo login: username demo, password {password}  (shown once)")
+    if save_to:
+        Path(save_to).parent.mkdir(parents=True, exist_ok=True)
+        Path(save_to).write_text(password + "\n")
+        os.chmod(save_to, 0o600)
+    click.echo(f"demo login: username demo, password {password}" + ("" if save_to else "  (shown once)"))
 
 
 @main.command("demo-data")

@@ -42,3 +42,18 @@ def carries_code(reply: str | None) -> bool:
     import re
 
     return bool(reply) and re.search(r"کد( رهگیری)?:? [۰-۹]{8}", reply) is not None
+
+
+def without_faketime(env: dict[str, str]) -> dict[str, str]:
+    """The environment for a long-running child that waits with timeouts (the APScheduler scheduler).
+    libfaketime 0.9.10 does not intercept sem_clockwait, which Python 3.11 uses for every timed wait, so
+    under `faketime` such a wait never returns. The child is given its time by `--now`; only the machine's
+    clock it would sleep by is the real one."""
+    import os
+
+    cleaned = {k: v for k, v in env.items() if not k.startswith("FAKETIME")}
+    preload = [p for p in cleaned.get("LD_PRELOAD", "").split(":") if p and "faketime" not in p]
+    cleaned["LD_PRELOAD"] = ":".join(preload)
+    if not cleaned["LD_PRELOAD"]:
+        del cleaned["LD_PRELOAD"]
+    return cleaned if os.name == "posix" else env

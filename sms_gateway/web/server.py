@@ -10,11 +10,29 @@ from ..settings import Settings
 REQUEST_LINE_BYTES_PER_CHAR = 6
 
 
-def run(settings: Settings, host: str, port: int, workers: int, threads: int) -> None:
+class PortInUse(RuntimeError):
+    pass
+
+
+def check_port(host: str, port: int) -> None:
+    """A clear refusal before gunicorn's own «Connection in use» loop."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            raise PortInUse(f"port {port} on {host} is in use (another server?): choose another, e.g. "
+                            f"`sms-gateway serve --port {port + 1}` or `make run PORT={port + 1}`") from None
+
+
+def run(settings: Settings, host: str, port: int, workers: int, threads: int, log_level: str = "info") -> None:
     from gunicorn.app.base import BaseApplication
 
     from . import create_app
 
+    check_port(host, port)
     app = create_app(settings)
     request_line = max(4094, settings.max_text_chars * REQUEST_LINE_BYTES_PER_CHAR + 1024)
 
@@ -28,7 +46,8 @@ def run(settings: Settings, host: str, port: int, workers: int, threads: int) ->
         def load_config(self) -> None:
             for key, value in {"bind": f"{host}:{port}", "workers": workers, "worker_class": "gthread",
                                "threads": threads, "timeout": 30, "preload_app": True, "post_fork": fresh_pool,
-                               "limit_request_line": min(request_line, 8190 * 16)}.items():
+                               "limit_request_line": min(request_line, 8190 * 16),
+                               "loglevel": log_level}.items():
                 self.cfg.set(key, value)
 
         def load(self) -> Any:

@@ -22,7 +22,7 @@ from sms_gateway.services.retention import anonymise_closed
 from tests.conftest import KAVE_TOKEN, _empty_tables
 from tests.fakes import FakeProviderApi
 from tests.integration.test_run_due_cli import BIN, KAVE_OK, TEXTS, cli_env
-from tests.support import deliver, set_status, store
+from tests.support import deliver, set_status, store, without_faketime
 
 MELI_OK = {"recId": 4242, "status": "ارسال موفق بود"}
 ADMIN = Viewer(0, "admin", "admin", None)
@@ -157,8 +157,8 @@ def test_scheduler_killed_mid_send_loses_nothing_and_resends_only_the_batch_in_f
                 {"citizen_id": cid, "to_address": phone, "text": "پاسخ کارشناس", "segments": 1, "kind": "staff_reply",
                  "provider": "kavenegar", "status": "queued", "automated": False, "attempts": 0,
                  "created_at": clock.now, "due_at": clock.now} for cid, phone in ids])
-        env = dict(cli_env(s, tmp_path), SMS_GATEWAY_SCHEDULER_INTERVAL_SECONDS="1",
-                   SMS_GATEWAY_CLAIM_LEASE_SECONDS="2", SMS_GATEWAY_LOG_FORMAT="text")
+        env = without_faketime(dict(cli_env(s, tmp_path), SMS_GATEWAY_SCHEDULER_INTERVAL_SECONDS="1",
+                                    SMS_GATEWAY_CLAIM_LEASE_SECONDS="2", SMS_GATEWAY_LOG_FORMAT="text"))
         first = subprocess.Popen([BIN, "scheduler", "--now", clock.now.isoformat()], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
         while len(api.requests) < 300 and time.monotonic() < deadline:

@@ -16,7 +16,7 @@ from sms_gateway.adapters.models import JobRun, OutboundMessage
 from sms_gateway.bootstrap import build_gateway
 from tests.conftest import _empty_tables
 from tests.fakes import FakeProviderApi
-from tests.support import set_status, store
+from tests.support import set_status, store, without_faketime
 
 BIN = os.path.join(os.path.dirname(sys.executable), "sms-gateway")
 KAVE_OK = {"return": {"status": 200, "message": "تایید شد"}, "entries": [{"messageid": 1, "status": 1}]}
@@ -113,8 +113,8 @@ def test_set_status_and_run_due_from_the_command_line(kave_gateway, kave_setting
 def test_the_scheduler_process_sends_due_messages_and_a_second_one_waits(kave_gateway, kave_settings, kave_api,
                                                                          tmp_path):
     seed_referred(kave_gateway, 2)
-    env = dict(cli_env(kave_settings, tmp_path), SMS_GATEWAY_SCHEDULER_INTERVAL_SECONDS="1",
-               SMS_GATEWAY_QUIET_HOURS="00:00-00:00")
+    env = without_faketime(dict(cli_env(kave_settings, tmp_path), SMS_GATEWAY_SCHEDULER_INTERVAL_SECONDS="1",
+                                SMS_GATEWAY_QUIET_HOURS="00:00-00:00"))
     logs = [tmp_path / "first.log", tmp_path / "second.log"]
     with logs[0].open("w") as first_log, logs[1].open("w") as second_log:
         now = kave_gateway.clock().isoformat()  # the scheduler's clock starts at the tests' instant
