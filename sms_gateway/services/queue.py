@@ -31,6 +31,7 @@ class QueueFilters:
     overdue: bool = False
     objections: bool = False
     incomplete: bool = False
+    uncategorised: bool = False  # the classifier found no category: staff triage these
     q: str = ""                # a tracking code or a phone number
 
     def active(self) -> dict[str, Any]:
@@ -77,6 +78,8 @@ def _filtered(query: Any, f: QueueFilters, now: datetime) -> Any:
         query = query.where(or_(Ticket.verdict == Verdict.OBJECTED, Ticket.supervisor_flag.is_(True)))
     if f.incomplete:
         query = query.where(Ticket.incomplete.is_(True))
+    if f.uncategorised:
+        query = query.where(Ticket.category.is_(None))
     q = to_latin_digits(f.q.strip())
     if q:
         conditions = [Ticket.tracking_code == q.replace("-", "").replace(" ", "")[:12]]
@@ -152,4 +155,5 @@ def row_of(t: Ticket, channel: str | None, address: str | None, viewer: Viewer, 
         "objected": t.verdict == Verdict.OBJECTED or t.supervisor_flag, "incomplete": t.incomplete,
         "phone": contact_shown(channel, address, viewer, reveal),
         "summary": " ".join(t.description.split())[:90], "linked": t.linked_to_id is not None, "unread": t.unread,
+        "text": t.description, "closed_at": t.closed_at,
     }

@@ -11,7 +11,7 @@ from werkzeug.exceptions import NotFound
 
 from ..bootstrap import Gateway
 from ..domain.staff import Viewer
-from ..services import lifecycle, reports, staff
+from ..services import exports, lifecycle, reports, staff
 from ..services import queue as queue_service
 from ..services import tickets as ticket_actions
 from ..services.canned import CannedError, delete_canned, list_canned, save_canned
@@ -19,6 +19,7 @@ from ..services.ticket_view import ticket_view
 from ..services.tickets import Refused, TicketNotFound
 
 bp = Blueprint("dashboard", __name__)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 login_manager = LoginManager()
 login_manager.login_view = "dashboard.login"
 login_manager.login_message = "برای دیدن این صفحه وارد شوید."
@@ -109,7 +110,8 @@ def _filters() -> queue_service.QueueFilters:
     return queue_service.QueueFilters(
         status=a.get("status", ""), category=a.get("category", ""), region=a.get("region", ""),
         neighbourhood=a.get("neighbourhood", ""), overdue=a.get("overdue") == "1",
-        objections=a.get("objections") == "1", incomplete=a.get("incomplete") == "1", q=a.get("q", "")[:40])
+        objections=a.get("objections") == "1", incomplete=a.get("incomplete") == "1",
+        uncategorised=a.get("uncategorised") == "1", q=a.get("q", "")[:40])
 
 
 @bp.get("/tickets")
@@ -124,25 +126,19 @@ def tickets():
 @bp.get("/tickets.csv")
 @login_required
 def tickets_csv():
-    import csv
-    import io
-
     gateway = _gateway()
-    f, out = _filters(), io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["code", "status", "category", "neighbourhood", "region", "opened_at", "expected_at", "phone"])
-    cursor = ""
-    while True:
-        page = queue_service.queue(gateway.ctx, _viewer(), f, gateway.clock(), cursor, page_size=1000)
-        for r in page.rows:
-            writer.writerow([r["code"], r["status"], r["category"] or "", r["neighbourhood"] or "",
-                             r["region"] or "", r["opened_at"].isoformat(),
-                             r["expected_at"].isoformat() if r["expected_at"] else "", r["phone"]])
-        if not page.next_cursor:
-            break
-        cursor = page.next_cursor
-    return Response(out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": "attachment; filename=tickets.csv"})
+    rows = exports.ticket_rows(gateway.ctx, _viewer(), _filters(), gateway.clock())
+    return Response(exports.to_csv(rows), mimetype="text/csv", headers={
+        "Content-Type": "text/csv; charset=utf-8", "Content-Disposition": "attachment; filename=tickets.csv"})
+
+
+@bp.get("/tickets.xlsx")
+@login_required
+def tickets_xlsx():
+    gateway = _gateway()
+    rows = exports.ticket_rows(gateway.ctx, _viewer(), _filters(), gateway.clock())
+    return Response(exports.to_xlsx(rows), mimetype=XLSX,
+                    headers={"Content-Disposition": "attachment; filename=tickets.xlsx"})
 
 
 @bp.errorhandler(TicketNotFound)
