@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import DateTime, Engine, create_engine, event
+from sqlalchemy import JSON, DateTime, Engine, String, Text, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -27,6 +28,57 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     def process_result_value(self, value, dialect):
         return None if value is None else value.replace(tzinfo=UTC)
+
+
+def storable(value: str, length: int | None = None) -> str:
+    """A string the database accepts: no NUL (PostgreSQL refuses it in text), at most `length` characters."""
+    if "\x00" in value:
+        value = value.replace("\x00", "")
+    return value[:length] if length and len(value) > length else value
+
+
+def storable_json(value: Any) -> Any:
+    """A JSON document without NUL in any key or string."""
+    if isinstance(value, str):
+        return storable(value)
+    if isinstance(value, dict):
+        return {storable(str(k)): storable_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [storable_json(v) for v in value]
+    return value
+
+
+class CleanString(TypeDecorator[str]):
+    """VARCHAR(n) that never hands the database what it refuses, in a row or in a query: NUL is dropped
+    and a longer value is cut to the column (a data error would otherwise jam a message, or answer a
+    search with a 500). Where a cut value could collide (a provider's message id), the caller digests it
+    first."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return storable(value, self.impl.length) if isinstance(value, str) else value
+
+
+class CleanText(TypeDecorator[str]):
+    """TEXT without NUL."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return storable(value) if isinstance(value, str) else value
+
+
+class CleanJSON(TypeDecorator[Any]):
+    """JSON without NUL in any key or string (PostgreSQL refuses \\u0000 in text)."""
+
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return storable_json(value)
 
 
 def make_engine(url: str) -> Engine:

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .db import Base, UTCDateTime
+from .db import Base, CleanJSON, CleanString, CleanText, UTCDateTime
 
 
 class Citizen(Base):
@@ -27,8 +27,8 @@ class Contact(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     citizen_id: Mapped[int] = mapped_column(ForeignKey("citizen.id"), index=True)
-    channel: Mapped[str] = mapped_column(String(20))
-    address: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(CleanString(20))
+    address: Mapped[str] = mapped_column(CleanString(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -41,24 +41,24 @@ class InboundMessage(Base):
                       Index("ix_inbound_state", "state", "received_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    provider: Mapped[str] = mapped_column(String(20))
-    provider_message_id: Mapped[str] = mapped_column(String(100))
-    channel: Mapped[str] = mapped_column(String(20), default="sms")
-    sender: Mapped[str] = mapped_column(String(64))
-    to_number: Mapped[str] = mapped_column(String(40), default="")
-    text: Mapped[str] = mapped_column(Text)
-    raw_payload: Mapped[dict] = mapped_column(JSON)
+    provider: Mapped[str] = mapped_column(CleanString(20))
+    provider_message_id: Mapped[str] = mapped_column(CleanString(100))
+    channel: Mapped[str] = mapped_column(CleanString(20), default="sms")
+    sender: Mapped[str] = mapped_column(CleanString(64))
+    to_number: Mapped[str] = mapped_column(CleanString(40), default="")
+    text: Mapped[str] = mapped_column(CleanText)
+    raw_payload: Mapped[dict] = mapped_column(CleanJSON)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     truncated: Mapped[bool] = mapped_column(Boolean, default=False)
-    state: Mapped[str] = mapped_column(String(12), default="received")
+    state: Mapped[str] = mapped_column(CleanString(12), default="received")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error: Mapped[str | None] = mapped_column(CleanText)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     citizen_id: Mapped[int | None] = mapped_column(ForeignKey("citizen.id"), index=True)
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id"))
-    intent: Mapped[str | None] = mapped_column(String(30))
+    intent: Mapped[str | None] = mapped_column(CleanString(30))
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), index=True)
-    reply_text: Mapped[str | None] = mapped_column(Text)
+    reply_text: Mapped[str | None] = mapped_column(CleanText)
 
 
 class Ticket(Base):
@@ -69,28 +69,28 @@ class Ticket(Base):
                       Index("ix_ticket_region_opened", "region", "opened_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    tracking_code: Mapped[str] = mapped_column(String(12), unique=True)
+    tracking_code: Mapped[str] = mapped_column(CleanString(12), unique=True)
     citizen_id: Mapped[int] = mapped_column(ForeignKey("citizen.id"), index=True)
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id"))  # follow-ups go here
-    channel: Mapped[str] = mapped_column(String(20), default="sms")  # where the request came in
-    status: Mapped[str] = mapped_column(String(20))
-    intent: Mapped[str] = mapped_column(String(30))
-    category: Mapped[str | None] = mapped_column(String(40))
-    neighbourhood: Mapped[str | None] = mapped_column(String(80))
+    channel: Mapped[str] = mapped_column(CleanString(20), default="sms")  # where the request came in
+    status: Mapped[str] = mapped_column(CleanString(20))
+    intent: Mapped[str] = mapped_column(CleanString(30))
+    category: Mapped[str | None] = mapped_column(CleanString(40))
+    neighbourhood: Mapped[str | None] = mapped_column(CleanString(80))
     region: Mapped[int | None] = mapped_column(Integer, index=True)
-    description: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(CleanText)
     emergency: Mapped[bool] = mapped_column(Boolean, default=False)
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Conversation and follow-ups
     expected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # opened + the category's SLA
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    asked: Mapped[str | None] = mapped_column(String(20))  # "place" or "category" while needs_info
+    asked: Mapped[str | None] = mapped_column(CleanString(20))  # "place" or "category" while needs_info
     asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     incomplete: Mapped[bool] = mapped_column(Boolean, default=False)  # the citizen never answered
     next_reminder_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     overdue_notified: Mapped[bool] = mapped_column(Boolean, default=False)
-    verdict: Mapped[str | None] = mapped_column(String(12))  # asked, accepted, objected
+    verdict: Mapped[str | None] = mapped_column(CleanString(12))  # asked, accepted, objected
     verdict_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     supervisor_flag: Mapped[bool] = mapped_column(Boolean, default=False)
     linked_to_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), index=True)
@@ -104,9 +104,9 @@ class TicketEvent(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
-    actor: Mapped[str] = mapped_column(String(80))
-    action: Mapped[str] = mapped_column(String(40))
-    note: Mapped[str] = mapped_column(Text, default="")
+    actor: Mapped[str] = mapped_column(CleanString(80))
+    action: Mapped[str] = mapped_column(CleanString(40))
+    note: Mapped[str] = mapped_column(CleanText, default="")
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     ticket: Mapped[Ticket] = relationship(back_populates="events")
@@ -119,19 +119,19 @@ class OutboundMessage(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     citizen_id: Mapped[int] = mapped_column(ForeignKey("citizen.id"), index=True)
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id"), index=True)
-    channel: Mapped[str] = mapped_column(String(20), default="sms")
-    to_address: Mapped[str] = mapped_column(String(64))
-    text: Mapped[str] = mapped_column(Text)
+    channel: Mapped[str] = mapped_column(CleanString(20), default="sms")
+    to_address: Mapped[str] = mapped_column(CleanString(64))
+    text: Mapped[str] = mapped_column(CleanText)
     segments: Mapped[int] = mapped_column(Integer)
-    kind: Mapped[str] = mapped_column(String(30))
-    provider: Mapped[str] = mapped_column(String(20))
-    provider_message_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    kind: Mapped[str] = mapped_column(CleanString(30))
+    provider: Mapped[str] = mapped_column(CleanString(20))
+    provider_message_id: Mapped[str | None] = mapped_column(CleanString(100), index=True)
     # queued → sending → sent → delivered | failed; suppressed (opt-out), superseded (a newer status won)
-    status: Mapped[str] = mapped_column(String(12))
+    status: Mapped[str] = mapped_column(CleanString(12))
     automated: Mapped[bool] = mapped_column(Boolean, default=False)  # deferred at night, stopped by opt-out
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error: Mapped[str | None] = mapped_column(CleanText)
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), index=True)
     inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_message.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -143,9 +143,9 @@ class StaffUser(Base):
     __tablename__ = "staff_user"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(String(80), unique=True)
-    password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[str] = mapped_column(String(20))  # operator, supervisor, admin
+    username: Mapped[str] = mapped_column(CleanString(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(CleanString(255))
+    role: Mapped[str] = mapped_column(CleanString(20))  # operator, supervisor, admin
     region: Mapped[int | None] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -161,9 +161,9 @@ class JobRun(Base):
 
     __tablename__ = "job_run"
 
-    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(CleanString(40), primary_key=True)
     last_run_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error: Mapped[str | None] = mapped_column(CleanText)
 
 
 class LoginFailure(Base):
@@ -175,8 +175,8 @@ class LoginFailure(Base):
                       Index("ix_login_failure_last_at", "last_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(String(80))
-    ip: Mapped[str] = mapped_column(String(64))
+    username: Mapped[str] = mapped_column(CleanString(80))
+    ip: Mapped[str] = mapped_column(CleanString(64))
     failures: Mapped[int] = mapped_column(Integer, default=0)
     last_at: Mapped[datetime] = mapped_column(UTCDateTime)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -189,11 +189,11 @@ class Correction(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
-    field: Mapped[str] = mapped_column(String(20))  # category, neighbourhood
-    old_value: Mapped[str | None] = mapped_column(String(80))
-    new_value: Mapped[str | None] = mapped_column(String(80))
-    text: Mapped[str] = mapped_column(Text)
-    staff: Mapped[str] = mapped_column(String(80))
+    field: Mapped[str] = mapped_column(CleanString(20))  # category, neighbourhood
+    old_value: Mapped[str | None] = mapped_column(CleanString(80))
+    new_value: Mapped[str | None] = mapped_column(CleanString(80))
+    text: Mapped[str] = mapped_column(CleanText)
+    staff: Mapped[str] = mapped_column(CleanString(80))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -203,8 +203,8 @@ class CannedResponse(Base):
     __tablename__ = "canned_response"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    title: Mapped[str] = mapped_column(String(80), unique=True)
-    body: Mapped[str] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(CleanString(80), unique=True)
+    body: Mapped[str] = mapped_column(CleanText)
 
 
 class ApiKey(Base):
@@ -215,8 +215,8 @@ class ApiKey(Base):
     __tablename__ = "api_key"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(80), unique=True)
-    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(CleanString(80), unique=True)
+    key_hash: Mapped[str] = mapped_column(CleanString(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

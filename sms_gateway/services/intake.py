@@ -23,6 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+from ..adapters.db import storable, storable_json
 from ..adapters.models import InboundMessage, Ticket
 from ..domain.decide import Act, CitizenFacts, Decision, TicketFacts, decide, similar_key
 from ..domain.phones import InvalidPhone, display_phone, is_mobile, normalise_phone
@@ -73,27 +74,15 @@ class Receipt:
 
 
 def clean(message: Received) -> Received:
-    """Nothing the database refuses: no NUL anywhere, ids and addresses within their columns."""
-    message_id = _strip(message.message_id)
+    """Nothing the database refuses: no NUL anywhere, ids and addresses within their columns. The columns
+    drop NUL and cut what is too long on their own (`adapters.db.CleanString`); here the message id is
+    digested instead of cut, so two long ids sharing a beginning stay two messages and a retry matches."""
+    message_id = storable(message.message_id)
     if len(message_id) > MAX_MESSAGE_ID:
         message_id = "h:" + hashlib.sha256(message_id.encode()).hexdigest()
-    return replace(message, message_id=message_id, sender=_strip(message.sender)[:MAX_ADDRESS],
-                   recipient=_strip(message.recipient)[:40], text=_strip(message.text), raw=_strip_json(message.raw),
-                   shared_phone=_strip(message.shared_phone)[:MAX_ADDRESS])
-
-
-def _strip(text: str) -> str:
-    return text.replace("\x00", "") if "\x00" in text else text
-
-
-def _strip_json(value: Any) -> Any:
-    if isinstance(value, str):
-        return _strip(value)
-    if isinstance(value, dict):
-        return {_strip(str(k)): _strip_json(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_strip_json(v) for v in value]
-    return value if value is None or isinstance(value, (bool, int, float)) else _strip(str(value))
+    return replace(message, message_id=message_id, sender=storable(message.sender, MAX_ADDRESS),
+                   recipient=storable(message.recipient, 40), text=storable(message.text),
+                   raw=storable_json(message.raw), shared_phone=storable(message.shared_phone, MAX_ADDRESS))
 
 
 def contact_channel(message: Received) -> str:
