@@ -94,9 +94,15 @@ class KavenegarProvider:
         entries = self._call("sms/receive.json", {"linenumber": self.line, "isread": 0}).get("entries") or []
         if not isinstance(entries, list):
             raise SendError("kavenegar receive.json answered entries that are not a list")
-        return [Received(provider=self.name, message_id=str(e.get("messageid", "")), sender=str(e.get("sender", "")),
-                         recipient=str(e.get("receptor", "")), text=str(e.get("message") or ""), raw=dict(e))
-                for e in entries if isinstance(e, dict)]
+        taken = []
+        for n, e in enumerate(entries):
+            if not isinstance(e, dict):
+                log.warning("kavenegar receive.json entry %d is not an object (%s): skipped", n, type(e).__name__)
+                continue
+            taken.append(Received(provider=self.name, message_id=str(e.get("messageid", "")),
+                                  sender=str(e.get("sender", "")), recipient=str(e.get("receptor", "")),
+                                  text=str(e.get("message") or ""), raw=dict(e)))
+        return taken
 
     def _call(self, method: str, data: dict[str, Any]) -> dict[str, Any]:
         url = f"{self.config.api_url.rstrip('/')}/v1/{self.config.api_key}/{method}"

@@ -10,14 +10,14 @@ from __future__ import annotations
 import fcntl
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
 from .adapters.models import JobRun
 from .bootstrap import Gateway
@@ -56,20 +56,43 @@ def poll_inbound(gateway: Gateway, now: datetime | None = None) -> int:
         except SendError as exc:
             log.warning("polling %s failed: %s", provider.name, exc)
             continue
-        for entry in entries:
-            count += _take_polled(gateway, provider, entry, now)
+        except Exception as exc:  # a provider's answer no adapter expected: the other providers go on
+            log.exception("polling %s failed unexpectedly (%s)", provider.name, type(exc).__name__)
+            continue
+        count += _take_batch(gateway, provider, entries, now)
     _mark_run(gateway, "poll_inbound", now)
     return count
 
 
+def _take_batch(gateway: Gateway, provider: Any, entries: Sequence[Received], now: datetime) -> int:
+    """Each entry on its own: stored, or logged and skipped; only the database going away stops the batch
+    (nothing after it could be stored either)."""
+    count = 0
+    for n, entry in enumerate(entries):
+        try:
+            count += _take_polled(gateway, provider, entry, now)
+        except (OperationalError, InterfaceError) as exc:
+            log.error("polling %s stopped after %d of %d entries: the database is unavailable (%s)",
+                      provider.name, n, len(entries), type(exc.orig or exc).__name__)
+            break
+        except Exception as exc:  # one bad entry costs only itself
+            log.exception("%s polled entry %s could not be stored (%s): skipped", provider.name,
+                          getattr(entry, "message_id", "?"), type(exc).__name__)
+    return count
+
+
 def _take_polled(gateway: Gateway, provider: Any, entry: Received, now: datetime) -> int:
+    if not isinstance(entry, Received):
+        log.warning("%s polled an entry that is not a message: skipped", provider.name)
+        return 0
     if not entry.message_id or not entry.sender:
         log.warning("%s polled an entry without message id or sender: skipped", provider.name)
         return 0
     try:
         receipt = intake.receive(gateway.ctx, entry, now, reply_inline=False)
     except InvalidPhone as exc:
-        log.warning("%s polled an entry from an unusable sender (%s): skipped", provider.name, exc)
+        log.warning("%s polled entry %s from an unusable sender (%s): skipped", provider.name, entry.message_id,
+                    exc)
         return 0
     if receipt.outbound_id is not None:
         gateway.ctx.outbox.deliver(gateway.sessions, receipt.outbound_id, now)

@@ -81,3 +81,56 @@ def test_delivery_reports_update_the_outbound_message(kave_app, api):
     assert client.post("/webhooks/kavenegar/kave-token-0123456789abcdef/status", data={"status": "10"}).status_code == 400
     with kave_app.extensions["sms_gateway"].sessions() as s:
         assert s.get(OutboundMessage, message.id).status == "delivered"
+
+
+BAD_BATCH = {"return": {"status": 200, "message": "تایید شد"}, "entries": [
+    {"messageid": 9101, "message": "زباله ها جمع نشده تو طاهرآباد", "sender": "09121234567", "receptor": "10007000137"},
+    {"messageid": 9102, "message": "پیام تبلیغاتی", "sender": "Kavenegar", "receptor": "10007000137"},
+    "not an entry",
+    {"messageid": 9103, "message": "این یکی خراب می‌شود", "sender": "09351112233", "receptor": "10007000137"},
+    {"messageid": 9104, "message": "چاله عمیق تو خیابون فین", "sender": "09351112233", "receptor": "10007000137"},
+    {"messageid": 9105, "message": "جوی آب پر از لجن تو محله فین", "sender": "0912 000 1111", "receptor": "10007000137"},
+]}
+
+
+def test_one_bad_polled_entry_is_logged_and_skipped_and_the_batch_goes_on(kave_app, api, monkeypatch, caplog):
+    """Issue 14, item 11: a sender «Kavenegar», an entry that is not an object and an entry whose storing
+    raises something nobody expected each cost only themselves."""
+    import logging
+
+    from sms_gateway import scheduler
+
+    real = scheduler.intake.receive
+
+    def receive(ctx, message, now, reply_inline):
+        if message.message_id == "9103":
+            raise RuntimeError("something nobody expected")
+        return real(ctx, message, now, reply_inline)
+
+    monkeypatch.setattr(scheduler.intake, "receive", receive)
+    api.answers = [(200, BAD_BATCH)]
+    with caplog.at_level(logging.WARNING):
+        assert poll_inbound(kave_app.extensions["sms_gateway"]) == 3
+    with kave_app.extensions["sms_gateway"].sessions() as s:
+        stored = sorted(s.scalars(select(InboundMessage.provider_message_id)))
+    assert stored == ["9101", "9104", "9105"] and count(kave_app, Ticket) == 3
+    assert "9102" in caplog.text and "9103" in caplog.text and "not an object" in caplog.text
+    assert "RuntimeError" in caplog.text
+
+
+def test_the_database_down_mid_batch_stops_it_without_stopping_the_scheduler(kave_app, api, monkeypatch, caplog):
+    """What cannot be stored now is not skipped as bad: polling stops, says so, and the next poll goes on."""
+    import logging
+
+    from sqlalchemy.exc import OperationalError
+
+    from sms_gateway import scheduler
+
+    def receive(ctx, message, now, reply_inline):
+        raise OperationalError("INSERT …", {}, ConnectionError("server closed the connection"))
+
+    monkeypatch.setattr(scheduler.intake, "receive", receive)
+    api.answers = [(200, RECEIVED)]
+    with caplog.at_level(logging.WARNING):
+        assert poll_inbound(kave_app.extensions["sms_gateway"]) == 0
+    assert "database" in caplog.text
