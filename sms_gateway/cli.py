@@ -268,6 +268,37 @@ def tickets_set_status(code: str, status: str, note: str, actor: str, now_text: 
     click.echo(f"{ticket.tracking_code} is now {ticket.status}")
 
 
+@tickets.command("create")
+@click.option("--phone", required=True, help="the caller's mobile: the tracking code and follow-ups go to it by SMS")
+@click.option("--text", required=True, help="what the caller said")
+@click.option("--category", default="", help="a category code of the city (default: read from the text)")
+@click.option("--neighbourhood", default="", help="a place of the city (default: read from the text)")
+@click.option("--channel", type=click.Choice(["phone"]), default="phone", show_default=True)
+@click.option("--actor", default="cli", show_default=True, help="who typed the call in, for the event log")
+@click.option("--json", "as_json", is_flag=True, help="print the new ticket as JSON")
+@now_option
+def tickets_create(phone: str, text: str, category: str, neighbourhood: str, channel: str, actor: str,
+                   as_json: bool, now_text: str | None) -> None:
+    """Open a ticket for a phone call, through the same service as the dashboard's call page."""
+    from .domain.staff import command_line_viewer
+    from .services.calls import file_call
+    from .services.ticket_view import ticket_view
+    from .services.tickets import Refused
+
+    gateway, viewer = _gateway(now_text), command_line_viewer(actor)
+    try:
+        filed = file_call(gateway.ctx, viewer, phone, text, category, neighbourhood, gateway.clock())
+    except Refused as exc:
+        raise click.ClickException(str(exc)) from None
+    if filed.code is None:
+        raise click.ClickException(f"درخواستی ثبت نشد؛ پیامک تماس‌گیرنده: {filed.reply or '—'}")
+    if as_json:
+        view = ticket_view(gateway.ctx, viewer, filed.code, gateway.clock())
+        click.echo(_json({**view, "reply": filed.reply, "reply_status": filed.sent}))
+        return
+    click.echo(f"{filed.code}  {filed.reply}")
+
+
 @main.group("api-key")
 def api_key() -> None:
     """Keys of the applications that use the Open311 API (the municipality's website, its apps)."""

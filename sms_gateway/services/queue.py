@@ -32,6 +32,7 @@ class QueueFilters:
     objections: bool = False
     incomplete: bool = False
     uncategorised: bool = False  # the classifier found no category: staff triage these
+    channel: str = ""          # where the request came in: sms, phone, web, open311, bale
     q: str = ""                # a tracking code or a phone number
 
     def active(self) -> dict[str, Any]:
@@ -80,6 +81,8 @@ def _filtered(query: Any, f: QueueFilters, now: datetime) -> Any:
         query = query.where(Ticket.incomplete.is_(True))
     if f.uncategorised:
         query = query.where(Ticket.category.is_(None))
+    if f.channel:
+        query = query.where(Ticket.channel == f.channel)
     q = to_latin_digits(f.q.strip())
     if q:
         conditions = [Ticket.tracking_code == q.replace("-", "").replace(" ", "")[:12]]

@@ -111,7 +111,7 @@ def _filters() -> queue_service.QueueFilters:
         status=a.get("status", ""), category=a.get("category", ""), region=a.get("region", ""),
         neighbourhood=a.get("neighbourhood", ""), overdue=a.get("overdue") == "1",
         objections=a.get("objections") == "1", incomplete=a.get("incomplete") == "1",
-        uncategorised=a.get("uncategorised") == "1", q=a.get("q", "")[:40])
+        uncategorised=a.get("uncategorised") == "1", q=a.get("q", "")[:40], channel=a.get("channel", "")[:20])
 
 
 @bp.get("/tickets")

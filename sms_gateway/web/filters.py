@@ -18,6 +18,8 @@ ACTION_LABELS = {
 }
 OUTBOUND_STATUS = {"queued": "در صف", "sending": "در حال ارسال", "sent": "ارسال شد", "delivered": "رسید",
                    "failed": "ناموفق", "suppressed": "لغو شده (انصراف)", "superseded": "جایگزین شد"}
+# Where a request came in, as staff read it in the queue, on its page and in the reports.
+CHANNEL_LABELS = {"sms": "پیامک", "phone": "تلفن", "web": "وب‌سایت", "open311": "اپ/Open311", "bale": "بله"}
 VERDICTS = {"asked": "پرسیده شد", "accepted": "راضی", "objected": "معترض"}
 
 
@@ -52,7 +54,8 @@ def init_filters(app, timezone: str, city) -> None:
         action_label=lambda a: ACTION_LABELS.get(a, a),
         outbound_label=lambda s: OUTBOUND_STATUS.get(s, s),
         actor_label=lambda a: {"citizen": "شهروند", "system": "سامانه", "cli": "خط فرمان"}.get(a, a),
+        channel_label=lambda c: CHANNEL_LABELS.get(c, c or "—"),
         verdict_label=lambda v: VERDICTS.get(v, "—") if v else "—",
     )
     app.jinja_env.globals.update(STATUS_LABELS=STAFF_LABELS, CATEGORIES=categories, CITY=city,
-                                 PLACES=[p.name for p in city.places])
+                                 PLACES=[p.name for p in city.places], CHANNELS=CHANNEL_LABELS)
