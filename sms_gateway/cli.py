@@ -122,16 +122,19 @@ def db_upgrade() -> None:
 @main.command("create-staff")
 @click.option("--username", required=True)
 @click.option("--password", required=True)
-@click.option("--role", type=click.Choice(["operator", "supervisor", "admin"]), default="operator")
+@click.option("--role", type=click.Choice(["operator", "supervisor", "admin", "unit"]), default="operator")
 @click.option("--region", type=int, default=None)
+@click.option("--department", default=None, help="role unit: the unit's department (urban_services…)")
 @now_option
-def create_staff_command(username: str, password: str, role: str, region: int | None, now_text: str | None) -> None:
-    """Create a staff login."""
+def create_staff_command(username: str, password: str, role: str, region: int | None, department: str | None,
+                         now_text: str | None) -> None:
+    """Create a staff login; a unit account (--role unit) belongs to the unit of --department [--region]."""
     from .services.staff import StaffError, create_staff
 
     gateway = _gateway(now_text)
     try:
-        create_staff(gateway.sessions, username, password, role, region, gateway.clock())
+        create_staff(gateway.sessions, username, password, role, region, gateway.clock(), department=department,
+                     city=gateway.city)
     except StaffError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"کاربر {username} با نقش {role} ساخته شد")
@@ -297,6 +300,77 @@ def tickets_create(phone: str, text: str, category: str, neighbourhood: str, cha
         click.echo(_json({**view, "reply": filed.reply, "reply_status": filed.sent}))
         return
     click.echo(f"{filed.code}  {filed.reply}")
+
+
+def _desk_action(action: Callable[..., Any], code: str, *args: Any, actor: str = "cli",
+                 now_text: str | None = None) -> Any:
+    """Run one of the desk's staff actions as the dashboard does, with its refusal said plainly."""
+    from .domain.staff import command_line_viewer
+    from .services.tickets import Refused, TicketNotFound
+
+    gateway = _gateway(now_text)
+    try:
+        return action(gateway.ctx, command_line_viewer(actor), code, *args, gateway.clock())
+    except TicketNotFound:
+        raise click.ClickException(f"درخواستی با کد {code} نیست") from None
+    except Refused as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+actor_option = click.option("--actor", default="cli", show_default=True, help="who did it, for the event log")
+
+
+@tickets.command("refer")
+@click.argument("code")
+@click.option("--unit", required=True, help="the unit's code (urban_services:2) or Persian label")
+@click.option("--note", default="")
+@actor_option
+@now_option
+def tickets_refer(code: str, unit: str, note: str, actor: str, now_text: str | None) -> None:
+    """«ارجاع به واحد»: refer a ticket to an executive unit; the unit's SLA starts now."""
+    from .services.tickets import refer_to_unit
+
+    ticket = _desk_action(refer_to_unit, code, unit, note, actor=actor, now_text=now_text)
+    click.echo(f"{ticket.tracking_code} referred to {ticket.unit}, due {ticket.unit_due_at.isoformat()}")
+
+
+@tickets.command("return")
+@click.argument("code")
+@click.option("--reason", required=True)
+@actor_option
+@now_option
+def tickets_return(code: str, reason: str, actor: str, now_text: str | None) -> None:
+    """A unit sends a ticket back to the 137 centre, with the reason."""
+    from .services.tickets import return_to_centre
+
+    ticket = _desk_action(return_to_centre, code, reason, actor=actor, now_text=now_text)
+    click.echo(f"{ticket.tracking_code} is back with the 137 centre ({ticket.status})")
+
+
+@tickets.command("assign")
+@click.argument("code")
+@click.option("--to", "assignee", required=True, help="the colleague's username; empty takes it back")
+@actor_option
+@now_option
+def tickets_assign(code: str, assignee: str, actor: str, now_text: str | None) -> None:
+    """«ارجاع به همکار»: assign a ticket to a colleague who can see it."""
+    from .services.tickets import assign
+
+    ticket = _desk_action(assign, code, assignee, actor=actor, now_text=now_text)
+    click.echo(f"{ticket.tracking_code} assigned to {assignee or 'nobody'}")
+
+
+@tickets.command("note")
+@click.argument("code")
+@click.argument("text")
+@actor_option
+@now_option
+def tickets_note(code: str, text: str, actor: str, now_text: str | None) -> None:
+    """An internal note on a ticket: staff only, never sent to the citizen."""
+    from .services.tickets import add_note
+
+    _desk_action(add_note, code, text, actor=actor, now_text=now_text)
+    click.echo(f"note added to {code}")
 
 
 @main.group("api-key")

@@ -66,7 +66,10 @@ class Ticket(Base):
     __table_args__ = (Index("ix_ticket_status_opened", "status", "opened_at"),
                       Index("ix_ticket_duplicate_lookup", "category", "neighbourhood", "opened_at"),
                       Index("ix_ticket_queue", "opened_at", "id"),
-                      Index("ix_ticket_region_opened", "region", "opened_at"))
+                      Index("ix_ticket_region_opened", "region", "opened_at"),
+                      Index("ix_ticket_unit_opened", "unit", "opened_at"),
+                      Index("ix_ticket_unit_closed", "unit", "closed_at"),
+                      Index("ix_ticket_assignee_opened", "assignee_id", "opened_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tracking_code: Mapped[str] = mapped_column(CleanString(12), unique=True)
@@ -95,6 +98,12 @@ class Ticket(Base):
     supervisor_flag: Mapped[bool] = mapped_column(Boolean, default=False)
     linked_to_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), index=True)
     unread: Mapped[bool] = mapped_column(Boolean, default=False)  # the citizen wrote since staff last opened it
+    # The desk: the executive unit it is referred to (a city unit's code), when, and when the unit's SLA
+    # (the category's hours from the referral) runs out; the colleague it is assigned to.
+    unit: Mapped[str | None] = mapped_column(CleanString(60))
+    referred_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    unit_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
 
     events: Mapped[list["TicketEvent"]] = relationship(order_by="TicketEvent.id", back_populates="ticket")
 
@@ -145,8 +154,9 @@ class StaffUser(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(CleanString(80), unique=True)
     password_hash: Mapped[str] = mapped_column(CleanString(255))
-    role: Mapped[str] = mapped_column(CleanString(20))  # operator, supervisor, admin
+    role: Mapped[str] = mapped_column(CleanString(20))  # operator, supervisor, admin, unit
     region: Mapped[int | None] = mapped_column(Integer)
+    department: Mapped[str | None] = mapped_column(CleanString(40))  # role unit: its unit is department (+ region)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # In the session cookie; bumped on logout, password reset, disable and role change: older cookies fail.
@@ -222,3 +232,23 @@ class ApiKey(Base):
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     window_start: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the minute being counted
     window_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AuditSample(Base):
+    """A closed ticket drawn into a week's audit sample of its unit, and what its reviewer found. One row
+    per ticket and week: drawing the same week again adds nothing."""
+
+    __tablename__ = "audit_sample"
+    __table_args__ = (UniqueConstraint("week", "ticket_id", name="uq_audit_sample_week_ticket"),
+                      Index("ix_audit_sample_unit_week", "unit", "week"),
+                      Index("ix_audit_sample_review", "review", "sampled_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
+    unit: Mapped[str] = mapped_column(CleanString(60))
+    week: Mapped[str] = mapped_column(CleanString(10))  # the week's first day (Saturday), ISO date
+    sampled_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    review: Mapped[str] = mapped_column(CleanString(12))  # pending, sound, reopened
+    reviewer: Mapped[str | None] = mapped_column(CleanString(80))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    note: Mapped[str] = mapped_column(CleanText, default="")

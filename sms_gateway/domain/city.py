@@ -39,6 +39,20 @@ class Category:
 
 
 @dataclass(frozen=True)
+class Unit:
+    """An executive unit tickets are referred to: a department, optionally in one region."""
+
+    department: str
+    region: int | None
+    label: str                    # «خدمات شهری منطقه ۲»
+
+    @property
+    def code(self) -> str:
+        """What tickets and staff accounts store: «urban_services», «urban_services:2»."""
+        return self.department if self.region is None else f"{self.department}:{self.region}"
+
+
+@dataclass(frozen=True)
 class Region:
     number: int
     name: str
@@ -58,6 +72,7 @@ class CityData:
     ambiguous: frozenset[str]     # place names that are ordinary words too: matched after a cue only
     place_cues: tuple[str, ...]
     outside: tuple[str, ...]      # towns outside the municipality
+    units: tuple[Unit, ...] = ()  # the executive units tickets are referred to
 
     def category(self, code: str | None) -> Category | None:
         return next((c for c in self.categories if c.code == code), None)
@@ -77,6 +92,23 @@ class CityData:
         if found is None:
             return "سایر"
         return found.short_label if short else found.label
+
+    def unit(self, code: str | None) -> Unit | None:
+        """A unit by its code («urban_services:2») or its Persian label."""
+        return next((u for u in self.units if code in (u.code, u.label)), None) if code else None
+
+    def unit_label(self, code: str | None) -> str:
+        found = self.unit(code)
+        return found.label if found else (code or "—")
+
+    def unit_for(self, category: str | None, region: int | None) -> Unit | None:
+        """The unit a ticket of this category in this region would usually go to: its department's unit
+        in that region if the city lists one, else the department's city-wide unit."""
+        found = self.category(category) or self.category("other")
+        if found is None:
+            return None
+        in_region = self.unit(f"{found.department}:{region}") if region else None
+        return in_region or self.unit(found.department)
 
     def unit_name(self, category: str | None, region: int | None) -> str:
         """Where a ticket of this category in this region is done: «خدمات شهری منطقه ۲»."""
@@ -130,4 +162,24 @@ def _city(key: str, raw: dict[str, Any]) -> CityData:
     return CityData(key, about["name"], str(about["line"]), str(about.get("phone", "137")),
                     about["authenticated_channel"], regions, departments, categories, places,
                     frozenset(words.get("ambiguous", ())), tuple(words.get("place_cues", ())),
-                    tuple(words.get("outside", ())))
+                    tuple(words.get("outside", ())), _units(raw, departments, regions))
+
+
+def _units(raw: dict[str, Any], departments: dict[str, str], regions: tuple[Region, ...]) -> tuple[Unit, ...]:
+    """The city's [[unit]] entries; a city that lists none has one city-wide unit per department."""
+    entries = raw.get("unit") or [{"department": code} for code in departments]
+    names = {r.number: r.name for r in regions}
+    units = []
+    for entry in entries:
+        department, region = entry["department"], entry.get("region") or None
+        if department not in departments:
+            raise ValueError(f"unit of a department that is not listed: {department}")
+        if region is not None and region not in names:
+            raise ValueError(f"unit {department} in a region the city does not have: {region}")
+        label = entry.get("label") or (f"{departments[department]} {names[region]}" if region
+                                       else departments[department])
+        units.append(Unit(department, region, label))
+    codes = [u.code for u in units]
+    if len(set(codes)) != len(codes):
+        raise ValueError(f"units listed twice: {', '.join(sorted({c for c in codes if codes.count(c) > 1}))}")
+    return tuple(units)

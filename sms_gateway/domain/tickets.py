@@ -36,6 +36,10 @@ AWAITING_CITY: frozenset[str] = OPEN - {Status.NEEDS_INFO}
 # The order staff usually move a ticket in, for the status form.
 STAFF_ORDER: tuple[str, ...] = (Status.REFERRED, Status.IN_PROGRESS, Status.DONE, Status.NOT_DOABLE,
                                 Status.NEEDS_INFO, Status.REGISTERED, Status.REOPENED)
+# What a unit account may set; the rest (and referral, correction) is the 137 centre's.
+UNIT_STATUSES: frozenset[str] = frozenset({Status.IN_PROGRESS, Status.DONE, Status.NOT_DOABLE})
+# A unit can send back to the 137 centre a ticket it has not closed.
+RETURNABLE: frozenset[str] = frozenset({Status.REFERRED, Status.IN_PROGRESS, Status.REOPENED})
 
 
 class IllegalTransition(ValueError):

@@ -109,12 +109,27 @@ class Action(StrEnum):
     NOTE = "note"
     PHONE_REVEALED = "phone_revealed"
     MESSAGE = "message"          # the citizen wrote again about this ticket
+    REFERRED_TO_UNIT = "referred_to_unit"  # the 137 centre referred it to an executive unit
+    RETURNED = "returned"        # the unit sent it back to the 137 centre, with a reason
+    ASSIGNED = "assigned"        # given to a colleague («ارجاع به همکار»), or taken back
+    STAFF_NOTE = "staff_note"    # an internal note: staff only, never sent to the citizen
+    SAMPLED = "sampled"          # drawn into the week's audit sample
+    REVIEWED = "reviewed"        # the audit's reviewer found it sound, or reopened it
 
 
 class Role(StrEnum):
     OPERATOR = "operator"
     SUPERVISOR = "supervisor"
     ADMIN = "admin"
+    UNIT = "unit"                # an executive unit's staff: only the tickets referred to their unit
+
+
+class Review(StrEnum):
+    """An audit sample's outcome."""
+
+    PENDING = "pending"
+    SOUND = "sound"
+    REOPENED = "reopened"
 
 
 ACTOR_CITIZEN = "citizen"

@@ -14,7 +14,15 @@ from ..adapters.texts import jalali_date
 from ..domain.codes import new_tracking_code
 from ..domain.decide import TicketFacts
 from ..domain.text import UCS2_PART, persian_digits, ucs2_units
-from ..domain.tickets import CITIZEN_LABELS, CLOSED, TRANSITIONS, IllegalTransition, check_transition, is_incomplete
+from ..domain.tickets import (
+    CITIZEN_LABELS,
+    CLOSED,
+    RETURNABLE,
+    TRANSITIONS,
+    IllegalTransition,
+    check_transition,
+    is_incomplete,
+)
 from ..domain.understanding import Understanding
 from ..domain.values import ACTOR_CITIZEN, ACTOR_SYSTEM, Action, Kind, Status, Verdict
 from .context import Context
@@ -72,6 +80,38 @@ def open_ticket(ctx: Context, session: Session, *, citizen_id: int, contact_id: 
                    (link_to.id, ACTOR_SYSTEM, Action.LINKED, code)]
     record_events(session, events, now)
     return Opened(ticket_id, code, status)
+
+
+def refer(ctx: Context, session: Session, ticket: Ticket, unit: str, label: str, actor: str, note: str,
+          now: datetime, reach: Reach | None = None) -> None:
+    """Refer a ticket (and the reports linked to it, within reach) to an executive unit: the unit's SLA
+    clock starts now. The ticket becomes «referred» (the citizen is told, as for any status) unless it is
+    already, when only the unit changes."""
+    hours = ctx.policy.emergency_sla_hours if ticket.emergency else ctx.city.sla_hours(ticket.category)
+    linked = [] if ticket.linked_to_id is not None else [
+        t for t in session.scalars(select(Ticket).where(Ticket.linked_to_id == ticket.id).with_for_update())
+        if t.status not in CLOSED and (reach is None or reach(t))]
+    for t in [ticket, *linked]:
+        t.unit, t.referred_at, t.unit_due_at, t.updated_at = unit, now, now + timedelta(hours=hours), now
+    record_events(session, [(t.id, actor, Action.REFERRED_TO_UNIT, f"{label}: {note}" if note else label)
+                            for t in [ticket, *linked]], now)
+    if ticket.status != Status.REFERRED:
+        change_status(ctx, session, ticket, Status.REFERRED, actor, note, now, reach=reach)
+
+
+def send_back(ctx: Context, session: Session, ticket: Ticket, label: str, actor: str, reason: str,
+              now: datetime) -> None:
+    """A unit returns a ticket (and its linked reports with the same unit) to the 137 centre: it is
+    registered again, unread, with no unit. The citizen is not told: for them it is still being handled."""
+    if ticket.status not in RETURNABLE:
+        raise IllegalTransition(f"درخواستی که «{CITIZEN_LABELS[ticket.status]}» است برگرداندنی نیست")
+    linked = [] if ticket.linked_to_id is not None else list(session.scalars(
+        select(Ticket).where(Ticket.linked_to_id == ticket.id, Ticket.unit == ticket.unit).with_for_update()))
+    for t in [ticket, *linked]:
+        if t.status in RETURNABLE:
+            t.unit, t.referred_at, t.unit_due_at, t.unread = None, None, None, True
+            record_event(session, t.id, actor, Action.RETURNED, f"{label}: {reason}", now)
+            _apply_status(ctx, session, t, Status.REGISTERED, actor, reason, now, notify=False)
 
 
 def complete(ctx: Context, session: Session, ticket_id: int, u: Understanding, text: str, now: datetime) -> Ticket:

@@ -34,6 +34,8 @@ class QueueFilters:
     uncategorised: bool = False  # the classifier found no category: staff triage these
     channel: str = ""          # where the request came in: sms, phone, web, open311, bale
     q: str = ""                # a tracking code or a phone number
+    unit: str = ""             # the code of the unit it is referred to
+    assignee_id: int = 0       # «کارهای من»: the viewer's own id, set by the caller, never from the request
 
     def active(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if v}
@@ -48,6 +50,8 @@ class QueuePage:
 
 def visible(viewer: Viewer) -> ColumnElement[bool]:
     """The SQL condition for the tickets this viewer may see."""
+    if viewer.is_unit:
+        return Ticket.unit == viewer.unit if viewer.unit else Ticket.id.is_(None)
     if viewer.is_admin or viewer.region is None:
         return Ticket.id.is_not(None)
     return or_(Ticket.region == viewer.region, Ticket.region.is_(None))
@@ -83,6 +87,10 @@ def _filtered(query: Any, f: QueueFilters, now: datetime) -> Any:
         query = query.where(Ticket.category.is_(None))
     if f.channel:
         query = query.where(Ticket.channel == f.channel)
+    if f.unit:
+        query = query.where(Ticket.unit == f.unit)
+    if f.assignee_id:
+        query = query.where(Ticket.assignee_id == f.assignee_id)
     q = to_latin_digits(f.q.strip())
     if q:
         conditions = [Ticket.tracking_code == q.replace("-", "").replace(" ", "")[:12]]
@@ -159,4 +167,6 @@ def row_of(t: Ticket, channel: str | None, address: str | None, viewer: Viewer, 
         "phone": contact_shown(channel, address, viewer, reveal),
         "summary": " ".join(t.description.split())[:90], "linked": t.linked_to_id is not None, "unread": t.unread,
         "text": t.description, "closed_at": t.closed_at,
+        "unit": t.unit, "referred_at": t.referred_at, "unit_due_at": t.unit_due_at, "assigned": t.assignee_id,
+        "unit_overdue": bool(t.unit_due_at and t.unit_due_at < now and t.status in AWAITING_CITY),
     }

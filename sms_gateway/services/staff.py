@@ -14,28 +14,45 @@ from sqlalchemy.sql import ColumnElement
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..adapters.models import LoginFailure, StaffUser
+from ..domain.city import CityData
 from ..domain.staff import ROLES, Viewer
 from ..domain.text import persian_digits
+from ..domain.values import Role
 
 
 class StaffError(ValueError):
     pass
 
 
+def _checked_department(role: str, department: str | None, region: int | None, city: CityData | None) -> str | None:
+    """A unit account names its unit's department (and region, for a regional unit); others none."""
+    if role not in ROLES:
+        raise StaffError(f"نقش باید یکی از این‌ها باشد: {'، '.join(ROLES)}")
+    department = (department or "").strip() or None
+    if role != Role.UNIT:
+        return None
+    if department is None:
+        raise StaffError("برای نقش واحد اجرایی، اداره (department) را بگویید")
+    code = department if region is None else f"{department}:{region}"
+    if city is not None and city.unit(code) is None:
+        raise StaffError(f"واحد «{code}» در فهرست واحدهای شهر نیست")
+    return department
+
+
 def create_staff(sessions: sessionmaker, username: str, password: str, role: str, region: int | None,
-                 now: datetime) -> StaffUser:
+                 now: datetime, department: str | None = None, city: CityData | None = None) -> StaffUser:
+    """A staff login; a unit account (role unit) belongs to the city's unit of `department` in `region`."""
     username = username.strip()
     if not username:
         raise StaffError("نام کاربری خالی است")
     if len(password) < 8:
         raise StaffError("گذرواژه باید دست‌کم ۸ نویسه باشد")
-    if role not in ROLES:
-        raise StaffError(f"نقش باید یکی از این‌ها باشد: {'، '.join(ROLES)}")
+    department = _checked_department(role, department, region, city)
     with sessions.begin() as session:
         if session.scalar(select(StaffUser.id).where(StaffUser.username == username)):
             raise StaffError(f"کاربر {username} از پیش هست")
         user = StaffUser(username=username, password_hash=generate_password_hash(password), role=role,
-                         region=region, active=True, created_at=now)
+                         region=region, department=department, active=True, created_at=now)
         session.add(user)
     return user
 
@@ -66,7 +83,7 @@ def delay_after(failures: int) -> timedelta:
 
 
 def viewer_of(user: StaffUser) -> Viewer:
-    return Viewer(user.id, user.username, user.role, user.region)
+    return Viewer(user.id, user.username, user.role, user.region, user.department)
 
 
 def authenticate(sessions: sessionmaker, username: str, password: str, address: str,
@@ -185,14 +202,14 @@ def set_active(sessions: sessionmaker, user_id: int, active: bool) -> None:
         user.session_version += 1
 
 
-def set_role(sessions: sessionmaker, user_id: int, role: str, region: int | None) -> None:
-    """A new role or region; the staff member's sessions end, so the new reach applies at once."""
-    if role not in ROLES:
-        raise StaffError(f"نقش باید یکی از این‌ها باشد: {'، '.join(ROLES)}")
+def set_role(sessions: sessionmaker, user_id: int, role: str, region: int | None, department: str | None = None,
+             city: CityData | None = None) -> None:
+    """A new role, region or unit; the staff member's sessions end, so the new reach applies at once."""
+    department = _checked_department(role, department, region, city)
     with sessions.begin() as session:
         user = _staff_member(session, user_id)
-        if (user.role, user.region) != (role, region):
-            user.role, user.region = role, region
+        if (user.role, user.region, user.department) != (role, region, department):
+            user.role, user.region, user.department = role, region, department
             user.session_version += 1
 
 
