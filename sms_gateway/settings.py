@@ -64,6 +64,13 @@ class Settings:
     fallback_after: int = 3             # consecutive failures of the main provider before falling back
     emergency_sla_hours: int = 4        # an emergency ticket is due within hours, whatever its category
     open311_requests_per_minute: int = 60  # per API key of the Open311 API, counted in the database
+    # The citizen web page (/report, /status): the one-time code, and limits per window of web_limit_minutes
+    web_code_minutes: int = 10          # a code expires this long after it was sent
+    web_code_attempts: int = 5          # wrong codes allowed before a new one must be asked for
+    web_codes_per_number: int = 3       # codes one phone number may be sent per window
+    web_codes_per_address: int = 10     # codes one client address may ask for per window
+    web_status_per_address: int = 30    # status look-ups one client address may make per window
+    web_limit_minutes: int = 60
     retention_key: str = ""             # keys retention's hash of numbers; empty: derived from secret_key
     metrics_token: str = ""             # /metrics needs `Authorization: Bearer <token>` when set
     metrics_allow: tuple[str, ...] = ()  # /metrics only from these addresses or networks when set
@@ -202,7 +209,8 @@ def _validate(s: Settings) -> None:
         raise SettingsError(f"fallback_provider must be another of {', '.join(sms)}, got {s.fallback_provider!r}")
     for key in ("reminder_days", "clarify_hours", "duplicate_days", "max_tickets_per_day", "max_send_attempts",
                 "scheduler_interval_seconds", "retention_months", "claim_lease_seconds", "fallback_after",
-                "emergency_sla_hours", "open311_requests_per_minute"):
+                "emergency_sla_hours", "open311_requests_per_minute", "web_code_minutes", "web_code_attempts",
+                "web_codes_per_number", "web_codes_per_address", "web_status_per_address", "web_limit_minutes"):
         if getattr(s, key) < 1:
             raise SettingsError(f"{key} must be at least 1")
     try:

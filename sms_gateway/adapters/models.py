@@ -252,3 +252,33 @@ class AuditSample(Base):
     reviewer: Mapped[str | None] = mapped_column(CleanString(80))
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     note: Mapped[str] = mapped_column(CleanText, default="")
+
+
+class WebVerification(Base):
+    """A report filed on the citizen web page, waiting for the one-time code sent by SMS to its number.
+    Only a keyed hash of the code is kept; the row expires in minutes and takes a few attempts."""
+
+    __tablename__ = "web_verification"
+    __table_args__ = (Index("ix_web_verification_expires", "expires_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(CleanString(40), unique=True)  # in the page's form: which report this is
+    phone: Mapped[str] = mapped_column(CleanString(64))
+    code_hash: Mapped[str] = mapped_column(CleanString(64))
+    text: Mapped[str] = mapped_column(CleanText)
+    place: Mapped[str] = mapped_column(CleanString(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class WebRateLimit(Base):
+    """How many codes a number or an address asked for, or status pages an address opened, in the
+    current window; keyed by a hash of what is counted, so no number is kept in clear here."""
+
+    __tablename__ = "web_rate_limit"
+
+    key: Mapped[str] = mapped_column(CleanString(64), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    count: Mapped[int] = mapped_column(Integer, default=0)

@@ -92,6 +92,7 @@ class Kind(StrEnum):
     OVERDUE = "overdue"
     PHONE_LINKED = "phone_linked"          # a messenger user shared their number: thanks
     PHONE_NOT_LINKED = "phone_not_linked"  # the number they shared is not an Iranian mobile
+    VERIFICATION_CODE = "verification_code"  # the citizen web page's one-time code (its text is never kept)
 
 
 class Action(StrEnum):

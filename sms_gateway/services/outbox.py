@@ -123,6 +123,44 @@ class Outbox:
             status=OutboxStatus.SUPPRESSED if contact.opted_out else OutboxStatus.QUEUED, automated=True,
             attempts=0, ticket_id=ticket.id, created_at=now, due_at=self.policy.next_send_time(now)))
 
+    def send_unstored(self, sessions: sessionmaker[Session], *, citizen_id: int, contact_id: int, address: str,
+                      text: str, shown: str, kind: str, now: datetime) -> str:
+        """Send a text that must not be kept (a one-time code) by SMS, now and once: its row records `shown`
+        in its place, so the outbox, the ticket pages and backups never hold the code. It cannot be sent
+        again later (the text is not kept): one that fails is `failed` at once, and the citizen asks again.
+        The row is written `failed` until the provider has taken it, so a sender killed in between leaves
+        nothing a later run would send (it would send `shown`)."""
+        with sessions.begin() as session:
+            outbound_id = session.execute(insert(OutboundMessage).values(
+                citizen_id=citizen_id, contact_id=contact_id, channel=Channel.SMS, to_address=address, text=shown,
+                segments=count_segments(text), kind=kind, provider=self.sms_provider, status=OutboxStatus.FAILED,
+                automated=False, attempts=0, created_at=now, due_at=now, claimed_at=now,
+                last_error="sent once, never again (its text is not kept)")
+                .returning(OutboundMessage.id)).scalar_one()
+        row = _ClaimedRow(outbound_id, address, text, self.sms_provider, kind, None)
+        name = self.failover.choose(row.provider, now) if self.failover else row.provider
+        try:
+            result = self._send_with(name, row)
+        except SendError as exc:
+            if self.failover is not None:
+                self.failover.record(name, False, now)
+            with sessions.begin() as session:
+                session.execute(update(OutboundMessage).where(OutboundMessage.id == outbound_id).values(
+                    status=OutboxStatus.FAILED, provider=name, attempts=1, last_error=str(exc)[:500]))
+            log.warning("outbound %s (not kept) failed: %s", outbound_id, exc,
+                        extra={"outbound_id": outbound_id, "status": "failed", "error": str(exc)})
+            return OutboxStatus.FAILED
+        if self.failover is not None:
+            self.failover.record(name, True, now)
+        with sessions.begin() as session:
+            session.execute(update(OutboundMessage).where(OutboundMessage.id == outbound_id).values(
+                status=OutboxStatus.SENT, provider=name, provider_message_id=result.provider_message_id[:100],
+                attempts=1, sent_at=now, last_error=None))
+        log.info("sent outbound %s to %s via %s", outbound_id, mask_phone(address), name,
+                 extra={"outbound_id": outbound_id, "to": mask_phone(address), "provider": name, "kind": kind,
+                        "status": "sent"})
+        return OutboxStatus.SENT
+
     # --- sending ----------------------------------------------------------------------------------
 
     def deliver(self, sessions: sessionmaker[Session], outbound_id: int, now: datetime) -> str:
