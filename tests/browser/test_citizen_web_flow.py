@@ -1,0 +1,113 @@
+"""The citizen web page in Debian's chromium driven by Playwright, at a phone's width: a citizen writes a
+report on /report, reads the one-time code the outbox handed the SMS panel, types it, gets a tracking code
+(a ticket of channel web, in the staff queue) and reads its state on /status with that code and number; a
+wrong number reads as not found. Screenshots under tests/artifacts/."""
+from __future__ import annotations
+
+import os
+import re
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from werkzeug.serving import make_server
+
+from sms_gateway.adapters.models import OutboundMessage, Ticket
+from tests.support import set_status
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+LATIN = str.maketrans("۰۱۲۳۴۵۶۷۸۹", "0123456789")
+
+if not Path(CHROMIUM).exists():
+    if os.environ.get("REQUIRE_BROWSER"):
+        raise RuntimeError(f"{CHROMIUM} is missing: apt-get install -y chromium")
+    pytest.skip(f"{CHROMIUM} is not installed (apt-get install -y chromium)", allow_module_level=True)
+
+sync_api = pytest.importorskip("playwright.sync_api")
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def live_server(app, gateway):
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture
+def browser():
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield chromium
+        chromium.close()
+
+
+def fits_the_screen(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+
+def test_a_citizen_reports_on_the_web_confirms_by_sms_code_and_follows_it(live_server, browser, gateway, clock):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 390, "height": 844}, locale="fa-IR")
+    external, dialogs = [], []
+    page.on("request", lambda r: None if r.url.startswith(live_server) else external.append(r.url))
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+
+    page.goto(f"{live_server}/report")
+    assert page.evaluate("getComputedStyle(document.body).direction") == "rtl"
+    assert page.evaluate("document.documentElement.lang") == "fa" and fits_the_screen(page)
+    page.fill("textarea[name=text]", "چند روز است چراغ‌های کوچه خاموش است و شب‌ها تاریک است")
+    page.fill("input[name=place]", "فین")
+    page.fill("input[name=phone]", "۰۹۱۲۱۲۳۴۵۶۷")
+    page.screenshot(path=str(ARTIFACTS / "web-report-phone.png"), full_page=True)
+    page.click("text=دریافت کد تأیید")
+    page.wait_for_selector("#confirm-form")
+    assert "۰۹۱۲***۴۵۶۷" in page.inner_text("main") and fits_the_screen(page)
+
+    to, text = gateway.providers["console"].sent[-1]  # what the outbox handed the SMS panel
+    code = re.search(r"کد تأیید ([۰-۹]{6})", text).group(1)
+    with gateway.sessions() as s:
+        stored = s.scalar(select(OutboundMessage.text).where(OutboundMessage.kind == "verification_code"))
+    assert to == "+989121234567" and code not in stored
+
+    page.fill("input[name=code]", "۰۰۰۰۰۰" if code != "۰۰۰۰۰۰" else "۱۱۱۱۱۱")
+    page.click("button[type=submit]")
+    page.wait_for_selector("#error")
+    assert "کد نادرست است" in page.inner_text("#error")
+    page.fill("input[name=code]", code)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#tracking-code")
+    tracking_fa = page.inner_text("#tracking-code")
+    tracking = tracking_fa.translate(LATIN)
+    page.screenshot(path=str(ARTIFACTS / "web-filed-phone.png"), full_page=True)
+    with gateway.sessions() as s:
+        ticket = s.scalar(select(Ticket).where(Ticket.tracking_code == tracking))
+        acks = s.scalars(select(OutboundMessage.text).where(OutboundMessage.kind == "ack")).all()
+    assert (ticket.channel, ticket.category, ticket.neighbourhood) == ("web", "street_lighting", "فین")
+    assert len(acks) == 1 and tracking_fa in acks[0]
+
+    clock.advance(hours=2)
+    set_status(gateway, tracking, "in_progress")
+    page.click("text=صفحه پیگیری")
+    page.wait_for_selector("#status-form")
+    page.fill("input[name=code]", tracking_fa)
+    page.fill("input[name=phone]", "09121234567")
+    page.click("text=نمایش وضعیت")
+    page.wait_for_selector("#status-result")
+    assert page.inner_text("#state") == "در حال انجام" and "۱۴۰۵/۰۹/۰۳" in page.inner_text("#status-result")
+    assert fits_the_screen(page)
+    page.screenshot(path=str(ARTIFACTS / "web-status-phone.png"), full_page=True)
+
+    page.fill("input[name=code]", tracking_fa)
+    page.fill("input[name=phone]", "09351112233")
+    page.click("text=نمایش وضعیت")
+    page.wait_for_selector("#not-found")
+    assert page.locator("#status-result").count() == 0
+
+    assert dialogs == [] and external == []
