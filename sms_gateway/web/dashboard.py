@@ -238,6 +238,7 @@ def reports_page():
     return render_template(
         "dashboard/reports.html", period=p, viewer=viewer,
         regions=reports.region_table(sessions, viewer, p, gateway.city),
+        channels=reports.channel_table(sessions, viewer, p),
         categories=reports.by_category(sessions, viewer, p),
         quiet=reports.quiet_neighbourhoods(sessions, viewer, p, gateway.city),
         figures=reports.service_figures(sessions, viewer, p))
@@ -250,6 +251,10 @@ def reports_csv():
         p = _period()
     except reports.ReportError as exc:
         abort(400, str(exc))
+    if request.args.get("by") == "channel":  # the same figures by the channel requests came in by
+        table = reports.channel_table(_gateway().sessions, _viewer(), p)
+        return Response(reports.channel_table_csv(table), mimetype="text/csv",
+                        headers={"Content-Disposition": "attachment; filename=report-by-channel.csv"})
     rows = reports.region_table(_gateway().sessions, _viewer(), p, _gateway().city)
     return Response(reports.region_table_csv(rows), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=report-by-region.csv"})
