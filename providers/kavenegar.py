@@ -87,7 +87,11 @@ class KavenegarProvider:
                                              "localid": local_id})
         entries = body.get("entries")
         entry = entries[0] if isinstance(entries, list) and entries and isinstance(entries[0], dict) else {}
-        return SendResult(provider_message_id=str(entry.get("messageid", "")))
+        message_id = entry.get("messageid")
+        if not isinstance(message_id, (int, str)) or isinstance(message_id, bool) or str(message_id) == "":
+            # Sending again is safe: Kavenegar refuses a second send of the same localid.
+            raise SendError("kavenegar sms/send.json answered without entries[0].messageid")
+        return SendResult(provider_message_id=str(message_id))
 
     def poll(self) -> list[Received]:
         """Unread inbound messages on the line, for where forwarding is not set up."""
@@ -114,9 +118,11 @@ class KavenegarProvider:
         except requests.RequestException as exc:
             raise SendError(f"kavenegar {method} unreachable: {type(exc).__name__}") from None
         returned = body.get("return")
-        status = returned.get("status") if isinstance(returned, dict) else None
+        if not isinstance(returned, dict) or returned.get("status") is None:
+            raise SendError(f"kavenegar {method} answered HTTP {response.status_code} without return.status")
+        status = returned.get("status")
         try:
-            code = int(status if status is not None else response.status_code)
+            code = int(status)
         except (TypeError, ValueError):
             raise SendError(f"kavenegar {method} answered a status that is not a number: {status!r}") from None
         if code != 200:

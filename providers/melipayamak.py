@@ -74,10 +74,13 @@ class MelipayamakProvider:
             raise SendError(f"melipayamak answered HTTP {response.status_code} without JSON") from None
         except requests.RequestException as exc:
             raise SendError(f"melipayamak unreachable: {type(exc).__name__}") from None
-        rec_id = str(body.get("recId") or "")
         if response.status_code >= 500:
             raise SendError(f"melipayamak HTTP {response.status_code}")
-        if response.status_code != 200 or not rec_id or rec_id in {"0", "-1"}:
+        rec = body.get("recId")
+        if not isinstance(rec, (int, str)) or isinstance(rec, bool) or not str(rec).lstrip("-").isdigit():
+            raise SendError(f"melipayamak answered HTTP {response.status_code} without a numeric recId")
+        rec_id = str(rec)
+        if response.status_code != 200 or int(rec_id) <= 0:
             raise SendError(f"melipayamak refused: {body.get('status') or response.status_code}", retryable=False)
         return SendResult(provider_message_id=rec_id)
 

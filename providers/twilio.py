@@ -98,7 +98,10 @@ class TwilioProvider:
             raise SendError(f"twilio error {exc.code}: {exc.msg}", retryable=exc.status >= 500) from None
         except Exception as exc:  # network errors from requests, and anything the SDK did not expect
             raise SendError(f"twilio unreachable: {type(exc).__name__}") from None
-        return SendResult(provider_message_id=str(message.sid))
+        sid = getattr(message, "sid", None)
+        if not isinstance(sid, str) or not sid:
+            raise SendError("twilio answered without a message sid")
+        return SendResult(provider_message_id=sid)
 
     def _rest(self) -> Any:
         if self._client is None:
