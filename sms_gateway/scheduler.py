@@ -23,7 +23,7 @@ from .adapters.models import JobRun
 from .bootstrap import Gateway
 from .domain.phones import InvalidPhone
 from .providers.base import Received, SendError
-from .services import followups, intake
+from .services import followups, intake, web_reports
 from .services.outbox import Sent
 
 log = logging.getLogger("sms_gateway.scheduler")
@@ -37,6 +37,7 @@ def run_due(gateway: Gateway, now: datetime) -> list[Sent]:
     with _sqlite_run_lock(gateway, "run"):
         followups.write_due(ctx, now)
         intake.retry_failed(ctx, now)
+        web_reports.forget_expired(ctx, web_reports.WebRules.from_settings(gateway.settings), now)
         sent = ctx.outbox.send_due(ctx.sessions, now)
     _mark_run(gateway, "run_due", now)
     return sent

@@ -33,6 +33,7 @@ from .tickets import clean_text
 MAX_TEXT = 1000
 MAX_PLACE = 200
 CODE_DIGITS = 6
+KEPT_AFTER_EXPIRY = timedelta(hours=1)  # a confirmed form sent again meanwhile still gets its answer
 
 
 @dataclass(frozen=True)
@@ -106,15 +107,14 @@ def request_code(ctx: Context, rules: WebRules, phone_text: str, text: str, plac
         raise WebRefused("متن درخواست را بنویسید: چه مشکلی، کجا.")
     if len(words) > MAX_TEXT or len(where) > MAX_PLACE:
         raise WebRefused(persian_digits(f"متن حداکثر {MAX_TEXT} و نشانی حداکثر {MAX_PLACE} نویسه است."))
+    if phone in ctx.policy.blocked_numbers:
+        raise WebRefused(persian_digits(f"از این شماره درخواستی پذیرفته نمی‌شود؛ با {ctx.city.phone} تماس بگیرید."))
     code, token = f"{secrets.randbelow(10 ** CODE_DIGITS):0{CODE_DIGITS}d}", secrets.token_urlsafe(24)
     with ctx.sessions.begin() as session:
         _take(session, f"code-address:{address}", rules.codes_per_address, rules, now,
               "از این نشانی درخواست کد زیاد بود")
         _take(session, f"code-number:{phone}", rules.codes_per_number, rules, now,
               "برای این شماره کد زیاد فرستاده شد")
-        session.execute(delete(WebVerification).where(WebVerification.id.in_(
-            select(WebVerification.id).where(WebVerification.expires_at < now - timedelta(days=1))
-            .with_for_update(skip_locked=True))).execution_options(synchronize_session=False))
         session.add(WebVerification(token=token, phone=phone, code_hash=_hash(rules, token, code), text=words,
                                     place=where, created_at=now, expires_at=now + timedelta(minutes=rules.code_minutes),
                                     attempts=0))
@@ -166,6 +166,16 @@ def _message(ctx: Context, v: WebVerification) -> Received:
     return Received(provider=Channel.WEB, channel=Channel.WEB, message_id=f"web:{v.id}", sender=v.phone,
                     recipient="", text=f"{v.text}\n{v.place}" if v.place else v.text,
                     raw={"text": v.text, "place": v.place}, neighbourhood=place.name if place else None)
+
+
+def forget_expired(ctx: Context, rules: WebRules, now: datetime) -> int:
+    """The scheduler's sweep: reports whose code expired an hour ago (filed or not: a filed one is a
+    ticket by then) and counters of windows gone by are deleted; how many reports went."""
+    with ctx.sessions.begin() as session:
+        gone = session.execute(delete(WebVerification).where(WebVerification.expires_at < now - KEPT_AFTER_EXPIRY)
+                               .returning(WebVerification.id)).scalars().all()
+        session.execute(delete(WebRateLimit).where(WebRateLimit.window_start < now - rules.window))
+    return len(gone)
 
 
 def _hash(rules: WebRules, token: str, code: str) -> str:

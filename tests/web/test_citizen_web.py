@@ -202,3 +202,54 @@ def test_status_look_ups_are_limited_per_address(client, gateway):
     refused = status(client, "12345678", address="10.9.9.9")
     assert refused.status_code == 429 and "پیگیری‌ها از این نشانی زیاد بود" in refused.get_data(as_text=True)
     assert status(client, "12345678", address="10.9.9.8").status_code == 200
+
+
+def test_the_scheduler_forgets_expired_reports_and_old_counters(client, gateway, clock):
+    ask_code(client)
+    assert count(gateway, WebVerification) == 1 and count(gateway, WebRateLimit) == 2
+    clock.advance(minutes=30)
+    run_due(gateway, clock())
+    assert count(gateway, WebVerification) == 1  # expired 20 minutes ago: a form sent again still gets an answer
+    clock.advance(minutes=41)
+    run_due(gateway, clock())
+    assert count(gateway, WebVerification) == 0 and count(gateway, WebRateLimit) == 0
+
+
+def test_a_blocked_number_is_sent_no_code(settings, clock):
+    from sms_gateway.web import create_app
+    from tests.conftest import _empty_tables
+
+    app = create_app(settings.replace(blocked_numbers=("09121234567",)), clock=clock)
+    try:
+        response = ask_code(app.test_client())
+        assert response.status_code == 400 and "پذیرفته نمی‌شود" in response.get_data(as_text=True)
+        assert app.extensions["sms_gateway"].providers["console"].sent == []
+    finally:
+        _empty_tables(app.extensions["sms_gateway"].engine)
+        app.extensions["sms_gateway"].engine.dispose()
+
+
+def test_concurrent_code_requests_for_one_number_send_exactly_its_allowance(gateway):
+    import threading
+
+    from sms_gateway.services.web_reports import TooMany, WebRules, request_code
+
+    rules, barrier, outcomes, errors = WebRules.from_settings(gateway.settings), threading.Barrier(8), [], []
+
+    def ask(n):
+        barrier.wait()
+        try:
+            request_code(gateway.ctx, rules, PHONE, TEXT, "", f"10.1.0.{n}", gateway.clock())
+            outcomes.append("sent")
+        except TooMany:
+            outcomes.append("limited")
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=ask, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and sorted(outcomes) == ["limited"] * 5 + ["sent"] * 3
+    assert len(gateway.providers["console"].sent) == 3 and count(gateway, WebVerification) == 3
