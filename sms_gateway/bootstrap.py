@@ -83,5 +83,5 @@ def policy_from(settings: Settings) -> Policy:
                   blocked_numbers=frozenset(normalise_phone(n) for n in settings.blocked_numbers),
                   verdict_accept=settings.verdict_accept, verdict_object=settings.verdict_object,
                   max_send_attempts=settings.max_send_attempts,
-                  claim_lease=timedelta(seconds=settings.claim_lease_seconds),
+                  claim_lease=timedelta(seconds=settings.claim_lease_seconds), claim_batch=settings.claim_batch,
                   emergency_sla_hours=settings.emergency_sla_hours)

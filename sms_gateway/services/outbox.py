@@ -28,7 +28,6 @@ from ..providers.base import DeliveryReport, SendError, SendResult
 from . import citizens
 
 log = logging.getLogger("sms_gateway.outbound")
-CLAIM_BATCH = 20  # small: a claimed batch must be sent well within the lease, and a crash strands few
 
 
 class Failover:
@@ -182,7 +181,8 @@ class Outbox:
         results: list[Sent] = []
         while len(results) < limit:
             with sessions.begin() as session:
-                batch = _claim_due(session, now, min(CLAIM_BATCH, limit - len(results)), self.policy.claim_lease)
+                batch = _claim_due(session, now, min(self.policy.claim_batch, limit - len(results)),
+                                   self.policy.claim_lease, self.providers)
             if not batch:
                 break
             results += [self._send_claimed(sessions, row, now) for row in batch]
@@ -336,11 +336,21 @@ def _claim(session: Session, ids: list[int], now: datetime, lease: timedelta) ->
             for r in sorted(claimed, key=lambda r: order[r.id])]
 
 
-def _claim_due(session: Session, now: datetime, size: int, lease: timedelta) -> list[Any]:
-    candidates = session.scalars(select(OutboundMessage.id).where(_due(now, lease))
-                                 .order_by(OutboundMessage.due_at, OutboundMessage.id)
+def _claim_due(session: Session, now: datetime, size: int, lease: timedelta,
+               providers: Mapping[str, Any]) -> list[Any]:
+    """At most `size` due messages (small batches: a sender killed mid-batch strands only these, until
+    the lease ends). One a dead sender left `sending` is sent again, and the log says whether its provider
+    absorbs the resend or the citizen may get it twice."""
+    candidates = session.execute(select(OutboundMessage.id, OutboundMessage.status, OutboundMessage.provider)
+                                 .where(_due(now, lease)).order_by(OutboundMessage.due_at, OutboundMessage.id)
                                  .limit(size).with_for_update(skip_locked=True)).all()
-    return _claim(session, list(candidates), now, lease)
+    for row in candidates:
+        if row.status == OutboxStatus.SENDING:
+            dedup = getattr(providers.get(row.provider), "deduplicates_resends", False)
+            log.warning("outbound %s was left sending by a sender that stopped: sent again (%s)", row.id,
+                        f"{row.provider} refuses a second send of one id" if dedup else
+                        f"{row.provider} may deliver it twice", extra={"outbound_id": row.id, "status": "resend"})
+    return _claim(session, [row.id for row in candidates], now, lease)
 
 
 @dataclass(frozen=True)
