@@ -23,7 +23,7 @@ from .adapters.models import JobRun
 from .bootstrap import Gateway
 from .domain.phones import InvalidPhone
 from .providers.base import Received, SendError
-from .services import followups, intake, web_reports
+from .services import audit, followups, intake, web_reports
 from .services.outbox import Sent
 
 log = logging.getLogger("sms_gateway.scheduler")
@@ -41,6 +41,15 @@ def run_due(gateway: Gateway, now: datetime) -> list[Sent]:
         sent = ctx.outbox.send_due(ctx.sessions, now)
     _mark_run(gateway, "run_due", now)
     return sent
+
+
+def run_audit(gateway: Gateway, now: datetime) -> int:
+    """Draw last week's audit sample of every unit, once (a later run that week adds nothing)."""
+    settings = gateway.settings
+    added = audit.draw_weekly_sample(gateway.ctx, now, settings.audit_sample_per_unit,
+                                     ("audit:" + settings.secret_key).encode())
+    _mark_run(gateway, "audit", now)
+    return added
 
 
 def poll_inbound(gateway: Gateway, now: datetime | None = None) -> int:
@@ -126,6 +135,8 @@ def run_scheduler(gateway: Gateway) -> None:
                           seconds=settings.scheduler_interval_seconds,
                           id="run_due", name="run_due", max_instances=1, coalesce=True,
                           next_run_time=datetime.now(UTC))
+        scheduler.add_job(_guarded(lambda g: run_audit(g, g.clock()), gateway, "audit"), "interval", hours=1,
+                          id="audit", name="audit", max_instances=1, coalesce=True, next_run_time=datetime.now(UTC))
         if settings.poll_inbound_seconds > 0:
             scheduler.add_job(_guarded(poll_inbound, gateway, "poll_inbound"), "interval",
                               seconds=settings.poll_inbound_seconds,

@@ -64,6 +64,7 @@ class Settings:
     fallback_provider: str = ""         # SMS provider to use while the main one keeps failing
     fallback_after: int = 3             # consecutive failures of the main provider before falling back
     emergency_sla_hours: int = 4        # an emergency ticket is due within hours, whatever its category
+    audit_sample_per_unit: int = 3      # closed tickets of each unit drawn every week for a supervisor's review
     open311_requests_per_minute: int = 60  # per API key of the Open311 API, counted in the database
     # The citizen web page (/report, /status): the one-time code, and limits per window of web_limit_minutes
     web_code_minutes: int = 10          # a code expires this long after it was sent
@@ -215,6 +216,8 @@ def _validate(s: Settings) -> None:
                 "web_limit_minutes"):
         if getattr(s, key) < 1:
             raise SettingsError(f"{key} must be at least 1")
+    if s.audit_sample_per_unit < 0:
+        raise SettingsError("audit_sample_per_unit must be 0 (no audit) or more")
     try:
         from .domain.city import load_city
 

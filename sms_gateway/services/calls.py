@@ -73,6 +73,8 @@ def file_call(ctx: Context, viewer: Viewer, phone: str, text: str, category: str
               now: datetime, call_id: str = "") -> Filed:
     """Open the caller's request as if they had texted it; raises Refused with the reason. A call filed
     again with the same call_id (a form sent twice) opens nothing more and gets the same answer."""
+    if viewer.is_unit:
+        raise Refused("ثبت تماس کار مرکز ۱۳۷ است، نه واحد اجرایی")
     number, words = caller_phone(phone), clean_text(text)[:MAX_CALL_CHARS]
     if not words:
         raise Refused("متن تماس خالی است: آنچه تماس‌گیرنده گفت را بنویسید")

@@ -21,7 +21,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None,
     """Application factory: tests pass settings, a fixed clock and fake providers."""
     from flask_wtf.csrf import CSRFProtect
 
-    from . import calls, dashboard, errors, filters, health, open311, public, webhooks
+    from . import calls, dashboard, desk, errors, filters, health, open311, public, webhooks
 
     settings = settings or load_settings()
     app = Flask(__name__, template_folder=str(resource_dir("templates")), static_folder=str(resource_dir("static")))
@@ -44,6 +44,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None,
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(calls.bp)
     app.register_blueprint(public.bp)
+    app.register_blueprint(desk.bp)
     app.register_blueprint(open311.bp)
     if settings.proxy_hops > 0:  # the client's address (login throttling, logs) comes from the proxy
         from werkzeug.middleware.proxy_fix import ProxyFix

@@ -11,7 +11,7 @@ from werkzeug.exceptions import NotFound
 
 from ..bootstrap import Gateway
 from ..domain.staff import Viewer
-from ..services import exports, lifecycle, reports, staff
+from ..services import exports, lifecycle, reports, staff, unit_report
 from ..services import queue as queue_service
 from ..services import tickets as ticket_actions
 from ..services.canned import CannedError, delete_canned, list_canned, save_canned
@@ -111,7 +111,8 @@ def _filters() -> queue_service.QueueFilters:
         status=a.get("status", ""), category=a.get("category", ""), region=a.get("region", ""),
         neighbourhood=a.get("neighbourhood", ""), overdue=a.get("overdue") == "1",
         objections=a.get("objections") == "1", incomplete=a.get("incomplete") == "1",
-        uncategorised=a.get("uncategorised") == "1", q=a.get("q", "")[:40], channel=a.get("channel", "")[:20])
+        uncategorised=a.get("uncategorised") == "1", q=a.get("q", "")[:40], channel=a.get("channel", "")[:20],
+        unit=a.get("unit", "")[:60], assignee_id=_viewer().id if a.get("mine") == "1" else 0)
 
 
 @bp.get("/tickets")
@@ -241,7 +242,8 @@ def reports_page():
         channels=reports.channel_table(sessions, viewer, p),
         categories=reports.by_category(sessions, viewer, p),
         quiet=reports.quiet_neighbourhoods(sessions, viewer, p, gateway.city),
-        figures=reports.service_figures(sessions, viewer, p))
+        figures=reports.service_figures(sessions, viewer, p),
+        units=unit_report.unit_table(sessions, viewer, p, gateway.city))
 
 
 @bp.get("/reports.csv")
@@ -273,13 +275,13 @@ def staff_page():
                 region = form.get("region", "")
                 staff.create_staff(gateway.sessions, form.get("new_username", ""), form.get("new_password", ""),
                                    form.get("role", "operator"), int(region) if region.isdigit() else None,
-                                   gateway.clock())
+                                   gateway.clock(), department=form.get("department"), city=gateway.city)
             elif action in ("disable", "enable"):
                 staff.set_active(gateway.sessions, int(form.get("user_id", "0")), action == "enable")
             elif action == "role":
                 region = form.get("region", "")
                 staff.set_role(gateway.sessions, int(form.get("user_id", "0")), form.get("role", ""),
-                               int(region) if region.isdigit() else None)
+                               int(region) if region.isdigit() else None, form.get("department"), gateway.city)
             elif action == "reset":
                 staff.reset_password(gateway.sessions, int(form.get("user_id", "0")), form.get("new_password", ""))
             else:

@@ -14,7 +14,8 @@ ACTION_LABELS = {
     "opened": "ثبت درخواست", "status": "تغییر وضعیت", "reply": "پاسخ کارشناس", "corrected": "اصلاح",
     "linked": "پیوند با درخواست مشابه", "asked": "پرسش از شهروند", "answered": "پاسخ شهروند",
     "verdict": "نظر شهروند", "note": "یادداشت", "phone_revealed": "نمایش شماره", "message": "پیام دوباره شهروند",
-    "unlinked": "جدا شدن از درخواست مشابه",
+    "unlinked": "جدا شدن از درخواست مشابه", "referred_to_unit": "ارجاع به واحد", "returned": "بازگشت به مرکز ۱۳۷",
+    "assigned": "ارجاع به همکار", "staff_note": "یادداشت داخلی", "sampled": "نمونه بازبینی", "reviewed": "بازبینی",
 }
 OUTBOUND_STATUS = {"queued": "در صف", "sending": "در حال ارسال", "sent": "ارسال شد", "delivered": "رسید",
                    "failed": "ناموفق", "suppressed": "لغو شده (انصراف)", "superseded": "جایگزین شد"}
