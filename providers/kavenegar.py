@@ -120,7 +120,7 @@ class KavenegarProvider:
         returned = body.get("return")
         if not isinstance(returned, dict) or returned.get("status") is None:
             raise SendError(f"kavenegar {method} answered HTTP {response.status_code} without return.status")
-        status = returned.get("status")
+        status: Any = returned.get("status")
         try:
             code = int(status)
         except (TypeError, ValueError):
