@@ -1,9 +1,13 @@
-"""Inbound load: Twilio-signed webhooks against `sms-gateway serve` on PostgreSQL (or SQLite), then the
-same client against a bare Flask endpoint that only returns static TwiML, so the ratio shows our cost.
+"""Inbound load: Twilio-signed webhooks against `sms-gateway serve` on PostgreSQL (or SQLite), beside two
+references served by the same gunicorn setup in the same run: the durable floor (bench/floor_app.py: the
+signature checked, the raw message inserted once and committed, nothing else) and a bare Flask endpoint that
+only returns static TwiML. The floor and the gateway are taken in turn, `--rounds` times each, so a noisy
+machine shows as the spread between rounds rather than as a false ratio.
 
-Prints messages/s, p50/p95/p99/max latency, lost and duplicated (checked in the database: exactly M inbound
-messages and M tickets), and the bare endpoint's figures.
-Usage: python bench/load.py [--messages 3000] [--clients 16] [--workers 2]
+Prints per endpoint and round messages/s, p50/p95/p99/max latency, non-200 answers, lost and duplicated
+(checked in the database: exactly M raw messages per round, and for the gateway M tickets), the cores each
+process used, the load average, and the gateway's rate as a fraction of the floor's.
+Usage: python bench/load.py [--messages 3000] [--clients 32] [--workers 4] [--rounds 2] [--known 0.3]
                             [--database-url postgresql://postgres@127.0.0.1:5432/test | sqlite]
 """
 from __future__ import annotations
@@ -30,6 +34,8 @@ TEXTS = ["چاله بزرگ جلوی نانوایی خیابان امیرکبی�
          "لامپ تیر برق کوچه ۱۲ طاهرآباد سوخته", "سگ ولگرد نزدیک مدرسه لتحر",
          "جوی آب گرفته تو پشت مشهد بو میده", "درخت شکسته افتاده وسط کوچه تو محله سلطان امیر احمد"]
 BENCH = Path(__file__).resolve().parent
+FLOOR_TABLE = ("CREATE TABLE floor_message (id bigserial PRIMARY KEY, message_id varchar(100) NOT NULL UNIQUE, "
+               "sender varchar(64) NOT NULL, body text NOT NULL, raw jsonb NOT NULL, received_at timestamp NOT NULL)")
 
 
 def free_port() -> int:
@@ -40,10 +46,11 @@ def free_port() -> int:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--messages", type=int, default=3000)
-    ap.add_argument("--clients", type=int, default=16)
-    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--messages", type=int, default=3000, help="messages per endpoint and round")
+    ap.add_argument("--clients", type=int, default=32)
+    ap.add_argument("--workers", type=int, default=4)
     ap.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
+    ap.add_argument("--rounds", type=int, default=2, help="the floor, then the gateway, this many times")
     ap.add_argument("--known", type=float, default=0.0,
                     help="share of messages from 200 numbers that keep writing (known citizens), 0 to 1")
     ap.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL",
@@ -51,21 +58,42 @@ def main() -> None:
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp())
     url, cleanup = database(args.database_url, tmp)
+    servers: list[subprocess.Popen] = []
     try:
-        ours = serve_gateway(url, tmp, args)
-        bare = serve_bare(args)
-        print(f"machine: {os.cpu_count()} cores; gunicorn {args.workers} workers x {args.threads} threads; "
-              f"{args.clients} clients on the same machine; {args.messages} messages, "
-              f"{args.known:.0%} from known numbers; "
+        gateway, floor, bare = (start_gateway(url, tmp, args, servers), start_floor(url, args, servers),
+                                start_bare(args, servers))
+        print(f"machine: {os.cpu_count()} cores, shared (load average {load()} at the start); gunicorn "
+              f"{args.workers} workers x {args.threads} threads; {args.clients} keep-alive clients on the same "
+              f"machine; {args.messages} messages per endpoint and round, {args.known:.0%} from known numbers; "
               f"database {url.split('@')[-1].split('?')[0] if 'postgresql' in url else 'sqlite'}")
-        print(f"gateway : {ours['rate']:.0f} messages/s  p50 {ours['p50']:.1f} ms  p95 {ours['p95']:.1f} ms  "
-              f"p99 {ours['p99']:.1f} ms  max {ours['max']:.0f} ms  non-200 {ours['errors']}  lost {ours['lost']}  "
-              f"duplicated {ours['duplicated']}\n          {ours['cpu']}")
-        print(f"bare    : {bare['rate']:.0f} requests/s  p50 {bare['p50']:.1f} ms  p95 {bare['p95']:.1f} ms  "
-              f"p99 {bare['p99']:.1f} ms  max {bare['max']:.0f} ms\n          {bare['cpu']}")
-        print(f"ratio   : {100 * ours['rate'] / bare['rate']:.0f}% of the bare endpoint's rate")
+        report("bare", drive(bare, args, 0, sign=False))
+        pairs = []
+        for n in range(args.rounds):
+            taken = [drive(floor, args, n, sign=True), drive(gateway, args, n, sign=True)]
+            taken[0].update(counted(url, "floor", args.messages * (n + 1), taken[0]))
+            taken[1].update(counted(url, "gateway", args.messages * (n + 1), taken[1]))
+            report(f"floor {n + 1}", taken[0])
+            report(f"gateway {n + 1}", taken[1])
+            pairs.append(taken[1]["rate"] / taken[0]["rate"])
+        print(f"ratio   : the gateway at {' and '.join(f'{r:.2f}' for r in pairs)} of the durable floor's rate "
+              f"(load average {load()} at the end)")
     finally:
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=10)
         cleanup()
+
+
+def load() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def report(name: str, r: dict) -> None:
+    unit = "requests/s" if name == "bare" else "messages/s"
+    counts = "" if name == "bare" else f"  lost {r['lost']}  duplicated {r['duplicated']}" + (
+        f"  stored without a ticket {r['unticketed']}" if name.startswith("gateway") else "")
+    print(f"{name:<10}: {r['rate']:.0f} {unit}  p50 {r['p50']:.1f} ms  p95 {r['p95']:.1f} ms  p99 {r['p99']:.1f} ms"
+          f"  max {r['max']:.0f} ms  non-200 {r['errors']}{counts}\n            {r['cpu']}")
 
 
 def database(url: str, tmp: Path):
@@ -85,46 +113,62 @@ def database(url: str, tmp: Path):
     return f"{url}{sep}options=-csearch_path%3D{schema}", drop
 
 
-def serve_gateway(url: str, tmp: Path, args) -> dict:
+def counted(url: str, endpoint: str, expected: int, result: dict) -> dict:
+    """Lost and duplicated so far: the raw messages stored (and, for the gateway, its tickets) against
+    those sent."""
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.connect() as conn:
+        if endpoint == "floor":
+            stored = tickets = conn.scalar(text("select count(*) from floor_message"))
+        else:
+            stored = conn.scalar(text("select count(*) from inbound_message"))
+            tickets = conn.scalar(text("select count(*) from ticket"))
+    engine.dispose()
+    return {"lost": max(expected - stored, 0), "duplicated": max(stored - expected, 0) + max(tickets - expected, 0),
+            "unticketed": max(expected - tickets, 0)}
+
+
+def start_gateway(url: str, tmp: Path, args, servers: list) -> tuple[str, int]:
     port = free_port()
     public = f"http://127.0.0.1:{port}"
     env = dict(os.environ, SMS_GATEWAY_DATABASE_URL=url, SMS_GATEWAY_CONFIG=str(tmp / "c.toml"),
                SMS_GATEWAY_TWILIO_ACCOUNT_SID="AC" + "0" * 32, SMS_GATEWAY_TWILIO_AUTH_TOKEN=TOKEN,
                SMS_GATEWAY_PUBLIC_URL=public, SMS_GATEWAY_MAX_TICKETS_PER_DAY="1000000",
-               SMS_GATEWAY_LOG_FORMAT="json")
+               SMS_GATEWAY_LOG_FORMAT="json", SMS_GATEWAY_SECRET_KEY=uuid.uuid4().hex * 2)
     (tmp / "c.toml").write_text("")
     exe = str(Path(sys.executable).parent / "sms-gateway")
     subprocess.run([exe, "db", "upgrade"], env=env, check=True, capture_output=True)
-    server = subprocess.Popen([exe, "serve", "--port", str(port), "--workers", str(args.workers),
-                               "--threads", str(args.threads)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_for(port)
-        result = drive(public, args, sign=True, server_pid=server.pid)
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    servers.append(subprocess.Popen([exe, "serve", "--port", str(port), "--workers", str(args.workers),
+                                     "--threads", str(args.threads)], env=env,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    wait_for(port)
+    return public, servers[-1].pid
+
+
+def start_floor(url: str, args, servers: list) -> tuple[str, int]:
     engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
-    with engine.connect() as conn:
-        inbound = conn.scalar(text("select count(*) from inbound_message"))
-        tickets = conn.scalar(text("select count(*) from ticket"))
+    with engine.begin() as conn:
+        conn.execute(text(FLOOR_TABLE))
     engine.dispose()
-    result.update(lost=args.messages - inbound, duplicated=max(inbound - args.messages, 0) +
-                  max(tickets - args.messages, 0))
-    return result
-
-
-def serve_bare(args) -> dict:
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-b", f"127.0.0.1:{port}", "-w", str(args.workers),
-                               "-k", "gthread", "--threads", str(args.threads), "bare_app:app"], cwd=str(BENCH),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_for(port)
-        return drive(f"http://127.0.0.1:{port}", args, sign=False, server_pid=server.pid)
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    public = f"http://127.0.0.1:{port}"
+    env = dict(os.environ, FLOOR_DATABASE_URL=url, FLOOR_TWILIO_TOKEN=TOKEN, FLOOR_PUBLIC_URL=public)
+    servers.append(gunicorn("floor_app:app", port, args, env))
+    wait_for(port)
+    return public, servers[-1].pid
+
+
+def start_bare(args, servers: list) -> tuple[str, int]:
+    port = free_port()
+    servers.append(gunicorn("bare_app:app", port, args, dict(os.environ)))
+    wait_for(port)
+    return f"http://127.0.0.1:{port}", servers[-1].pid
+
+
+def gunicorn(app: str, port: int, args, env: dict) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "gunicorn", "-b", f"127.0.0.1:{port}", "-w", str(args.workers),
+                             "-k", "gthread", "--threads", str(args.threads), app], cwd=str(BENCH), env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def wait_for(port: int) -> None:
@@ -170,13 +214,15 @@ def sender(i: int, known: float) -> int:
     return i % 200 if (i * 37) % 100 < known * 100 else 1000 + i
 
 
-def drive(public: str, args, sign: bool, server_pid: int) -> dict:
-    """K clients send M messages as fast as answers come back (bounded in count and in time: 300 s)."""
+def drive(server: tuple[str, int], args, round_: int, sign: bool) -> dict:
+    """K clients send M messages as fast as answers come back (bounded in count and in time: 300 s); round
+    n's messages follow round n-1's (new ids, and new numbers but for the known share)."""
+    public, server_pid = server
     validator = RequestValidator(TOKEN)
     url = public + "/webhooks/twilio/sms"
     jobs = []
-    for i in range(args.messages):  # bodies encoded and signed up front: the client should cost little CPU
-        params = {"MessageSid": f"SM{i:032d}", "AccountSid": "AC" + "0" * 32,
+    for i in range(round_ * args.messages, (round_ + 1) * args.messages):  # encoded and signed up front: the
+        params = {"MessageSid": f"SM{i:032d}", "AccountSid": "AC" + "0" * 32,  # client should cost little CPU
                   "From": f"+98912{sender(i, args.known):07d}",
                   "To": "+15005550006", "Body": TEXTS[i % len(TEXTS)]}
         headers = {"Content-Type": "application/x-www-form-urlencoded",

@@ -19,6 +19,7 @@ from .domain.policy import Policy
 from .providers import PROVIDERS
 from .services.context import Context
 from .services.outbox import Failover, Outbox
+from .services.sending import BackgroundSender
 from .settings import Settings, parse_quiet_hours
 from .understanding import Classifier
 
@@ -39,6 +40,7 @@ class Gateway:
     clock: Clock
     ctx: Context
     providers: Mapping[str, Any]  # the configured providers by name: their webhooks are open, they send
+    sender: BackgroundSender      # direct answers, sent once committed: off the request in the web app
 
     @property
     def sessions(self) -> sessionmaker[Session]:
@@ -50,11 +52,14 @@ class Gateway:
 
 
 def build_gateway(settings: Settings, clock: Clock | None = None, providers: Mapping[str, Any] | None = None,
-                  classifier: Classifier | None = None) -> Gateway:
-    """Engine, sessions, city, providers, understanding and the services' context, wired once."""
+                  classifier: Classifier | None = None, web: bool = False) -> Gateway:
+    """Engine, sessions, city, providers, understanding and the services' context, wired once. The web
+    app's (`web`) statements are limited in time and its answers sent in background threads; the
+    scheduler's and the CLI's are not."""
     city = load_city(settings.city_data)
     settings = settings.replace(line=settings.line or city.line)
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url,
+                         statement_timeout=settings.web_statement_timeout_seconds if web else 0.0)
     built = {name: cls(settings) for name, cls in PROVIDERS.items() if _configured(settings, name)}
     built.update(providers or {})
     for name in PROVIDERS:
@@ -67,7 +72,9 @@ def build_gateway(settings: Settings, clock: Clock | None = None, providers: Map
     ctx = Context(sessions=make_session_factory(engine), city=city, policy=policy, texts=SmsTexts(city),
                   classifier=classifier or Classifier(city),
                   outbox=Outbox(built, settings.provider, policy, failover), max_text_chars=settings.max_text_chars)
-    return Gateway(settings, engine, clock or utc_now, ctx, built)
+    clock = clock or utc_now
+    sender = BackgroundSender(ctx.outbox, ctx.sessions, clock, settings.send_threads if web else 0)
+    return Gateway(settings, engine, clock, ctx, built, sender)
 
 
 def _configured(settings: Settings, name: str) -> bool:

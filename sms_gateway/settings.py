@@ -45,6 +45,8 @@ class Settings:
     max_text_chars: int = 1600
     max_body_bytes: int = 64 * 1024
     send_timeout_seconds: float = 10.0
+    send_threads: int = 4               # per web worker: direct answers are sent after the answer, off the request
+    web_statement_timeout_seconds: float = 5.0  # PostgreSQL: a web request's statement is cancelled after this
     # Conversation and scheduled follow-ups
     quiet_hours: str = "21:00-08:00"    # local time; automated messages wait for the morning
     reminder_days: int = 3              # remind the citizen every N days while a ticket stays open
@@ -197,6 +199,10 @@ def _validate(s: Settings) -> None:
     _validate_secrets(s)
     if s.max_text_chars < 1:
         raise SettingsError("max_text_chars must be positive")
+    if not 0 <= s.send_threads <= 64:
+        raise SettingsError(f"send_threads must be 0 (send in the request) to 64, got {s.send_threads}")
+    if s.web_statement_timeout_seconds < 0:
+        raise SettingsError("web_statement_timeout_seconds must be 0 (no limit) or more")
     try:
         parse_quiet_hours(s.quiet_hours)
     except ValueError:

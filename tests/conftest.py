@@ -71,8 +71,10 @@ METRICS_TOKEN = "metrics-token-0123456789abcdef"
 
 @pytest.fixture
 def settings(database_url) -> Settings:
+    # send_threads=0: answers are sent in the request, so a test sees them sent when it gets the answer
+    # (tests/web/test_slow_provider.py covers the background senders).
     return Settings(database_url=database_url, secret_key="test-secret", provider="console", public_url=PUBLIC_URL,
-                    metrics_token=METRICS_TOKEN) \
+                    metrics_token=METRICS_TOKEN, send_threads=0) \
         .with_section("twilio", account_sid="AC" + "0" * 32, auth_token=TWILIO_TOKEN, from_number="+15005550006") \
         .with_section("kavenegar", api_key="kave-key-SECRET", webhook_token=KAVE_TOKEN, api_url="http://127.0.0.1:9") \
         .with_section("melipayamak", api_key="meli-key-SECRET", webhook_token=MELI_TOKEN,

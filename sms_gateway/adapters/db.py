@@ -81,8 +81,9 @@ class CleanJSON(TypeDecorator[Any]):
         return storable_json(value)
 
 
-def make_engine(url: str) -> Engine:
-    """An engine with the right pool and pragmas for the URL's database."""
+def make_engine(url: str, statement_timeout: float = 0.0) -> Engine:
+    """An engine with the right pool and pragmas for the URL's database; on PostgreSQL a statement
+    running longer than `statement_timeout` seconds (0: no limit) is cancelled."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
@@ -100,7 +101,18 @@ def make_engine(url: str) -> Engine:
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     # No ping before each checkout (a round trip per request). A connection found dead when used instead
     # invalidates the whole pool at once: intake retries on a fresh one; a dashboard page answers 503 once.
-    return create_engine(url, pool_size=5, max_overflow=10, connect_args={"connect_timeout": 5})
+    engine = create_engine(url, pool_size=5, max_overflow=10, connect_args={"connect_timeout": 5})
+    if statement_timeout > 0:
+        milliseconds = max(1, round(statement_timeout * 1000))
+
+        @event.listens_for(engine, "connect")
+        def _statement_timeout(dbapi_conn, _record):
+            # Once per pooled connection, not per request (the URL's own `options` stay as they are).
+            with dbapi_conn.cursor() as cur:
+                cur.execute(f"SET statement_timeout = {milliseconds}")
+            dbapi_conn.commit()
+
+    return engine
 
 
 def make_session_factory(engine: Engine) -> sessionmaker:

@@ -30,7 +30,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None,
                       SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=secure,
                       REMEMBER_COOKIE_HTTPONLY=True, REMEMBER_COOKIE_SAMESITE="Lax", REMEMBER_COOKIE_SECURE=secure,
                       WTF_CSRF_TIME_LIMIT=None, SEND_FILE_MAX_AGE_DEFAULT=86400)
-    gateway = build_gateway(settings, clock, providers)
+    gateway = build_gateway(settings, clock, providers, web=True)
     app.extensions["sms_gateway"] = gateway
     errors.init_app(app)
     filters.init_filters(app, settings.timezone, gateway.city)

@@ -184,8 +184,8 @@ def ticket(code: str):
 def ticket_reply(code: str):
     gateway = _gateway()
     outbound_id = ticket_actions.reply(gateway.ctx, _viewer(), code, request.form.get("body", ""), gateway.clock())
-    status = gateway.ctx.outbox.deliver(gateway.sessions, outbound_id, gateway.clock())
-    flash("پاسخ ارسال شد." if status == "sent" else "پاسخ در صف ارسال است.", "ok")
+    status = gateway.sender.send(outbound_id)  # committed: sent in the background when the web app has threads
+    flash("پاسخ ارسال شد." if status == "sent" else "پاسخ ثبت شد و فرستاده می‌شود.", "ok")
     return _back(code)
 
 

@@ -52,7 +52,7 @@ def _inbound(gateway: Gateway, provider: Any, webhook_request: WebhookRequest) -
         receipt = intake.receive(gateway.ctx, message, gateway.clock(), reply_inline=inline)
     except InvalidPhone as exc:
         raise WebhookRejected(400, str(exc)) from None
-    if receipt.outbound_id is not None:
-        gateway.ctx.outbox.deliver(gateway.sessions, receipt.outbound_id, gateway.clock())
+    if receipt.outbound_id is not None:  # committed: the provider is answered without waiting for the send
+        gateway.sender.send(receipt.outbound_id)
     answer = provider.answer_inbound(receipt.reply if inline else None)
     return Response(answer.body, status=answer.status, content_type=answer.content_type)
