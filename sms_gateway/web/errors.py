@@ -23,12 +23,16 @@ def init_app(app: Flask) -> None:
     def database_error(exc: DBAPIError):
         if not isinstance(exc, (OperationalError, InterfaceError)) and not exc.connection_invalidated:
             return unexpected(exc)  # a data error is a fault of ours, never reported as an outage
-        log.error("database unavailable: %s", type(exc.orig).__name__ if exc.orig else exc)
+        timed_out = getattr(exc.orig, "sqlstate", None) == QUERY_CANCELED  # web_statement_timeout_seconds
+        log.error("database %s: %s", "too slow" if timed_out else "unavailable",
+                  type(exc.orig).__name__ if exc.orig else exc)
+        message = _SLOW_DATABASE if timed_out else _PERSIAN[503]
         if _is_open311():
-            return open311.error_response(503, _PERSIAN[503], {"Retry-After": "5"})
-        if _wants_json():
-            return jsonify(error="database unavailable, try again"), 503, {"Retry-After": "5"}
-        return (render_template("dashboard/error.html", code=503, message=_PERSIAN[503]), 503,
+            return open311.error_response(503, message, {"Retry-After": "5"})
+        if _wants_json():  # a provider told 503 sends the message again: it is stored then, or still refused
+            error = "database too slow, try again" if timed_out else "database unavailable, try again"
+            return jsonify(error=error, message=message), 503, {"Retry-After": "5"}
+        return (render_template("dashboard/error.html", code=503, message=message), 503,
                 {"Retry-After": "5"})
 
     @app.errorhandler(HTTPException)
@@ -54,6 +58,10 @@ _PERSIAN = {400: "درخواست نادرست است؛ اگر فرم را فرس
             403: "دسترسی به این صفحه را ندارید.", 404: "پیدا نشد.", 405: "این روش پشتیبانی نمی‌شود.",
             413: "درخواست بیش از حد بزرگ است.", 429: "تلاش‌ها بیش از حد بود.",
             500: "خطای داخلی؛ دوباره امتحان کنید.", 503: "پایگاه داده در دسترس نیست؛ چند لحظه دیگر امتحان کنید."}
+
+
+QUERY_CANCELED = "57014"  # PostgreSQL: statement_timeout (or a cancel) stopped the statement
+_SLOW_DATABASE = "پایگاه داده به‌موقع پاسخ نداد؛ چند لحظه دیگر دوباره امتحان کنید."
 
 
 def _is_open311() -> bool:
