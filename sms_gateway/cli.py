@@ -373,6 +373,56 @@ def tickets_note(code: str, text: str, actor: str, now_text: str | None) -> None
     click.echo(f"note added to {code}")
 
 
+@main.group()
+def audit() -> None:
+    """The weekly audit of the units' closed tickets (the dashboard's «بازبینی»)."""
+
+
+@audit.command("draw")
+@now_option
+def audit_draw(now_text: str | None) -> None:
+    """Draw last week's sample of every unit now (the scheduler does it hourly; a second draw adds nothing)."""
+    from .scheduler import run_audit
+
+    gateway = _gateway(now_text)
+    click.echo(f"{run_audit(gateway, gateway.clock())} tickets drawn for review")
+
+
+@audit.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def audit_list(as_json: bool) -> None:
+    """The samples to review (oldest week first), then the latest reviewed."""
+    from .domain.staff import command_line_viewer
+    from .services.audit import review_list
+
+    samples = review_list(_gateway().ctx, command_line_viewer())
+    if as_json:
+        click.echo(_json(samples))
+        return
+    for s in samples:
+        click.echo(f"{s['id']}  {s['week']}  {s['code']}  {s['unit']:<20} {s['review']}  {s['reviewer'] or ''}")
+
+
+@audit.command("review")
+@click.argument("sample_id", type=int)
+@click.option("--outcome", type=click.Choice(["sound", "reopened"]), required=True)
+@click.option("--note", default="", help="required to reopen: what was wrong")
+@actor_option
+@now_option
+def audit_review(sample_id: int, outcome: str, note: str, actor: str, now_text: str | None) -> None:
+    """Record the review of one sample, as the «بازبینی» page does: sound, or reopened with a note."""
+    from .domain.staff import command_line_viewer
+    from .services.audit import review
+    from .services.tickets import Refused
+
+    gateway = _gateway(now_text)
+    try:
+        review(gateway.ctx, command_line_viewer(actor), sample_id, outcome, note, gateway.clock())
+    except Refused as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"sample {sample_id}: {outcome}")
+
+
 @main.group("api-key")
 def api_key() -> None:
     """Keys of the applications that use the Open311 API (the municipality's website, its apps)."""
