@@ -91,4 +91,5 @@ def policy_from(settings: Settings) -> Policy:
                   verdict_accept=settings.verdict_accept, verdict_object=settings.verdict_object,
                   max_send_attempts=settings.max_send_attempts,
                   claim_lease=timedelta(seconds=settings.claim_lease_seconds), claim_batch=settings.claim_batch,
+                  content_retry=timedelta(minutes=settings.content_retry_minutes),
                   emergency_sla_hours=settings.emergency_sla_hours)

@@ -62,6 +62,7 @@ class Settings:
     proxy_hops: int = 0                 # reverse proxies in front that set X-Forwarded-For (trusted)
     retention_months: int = 24          # anonymise numbers of citizens whose tickets all closed before
     claim_lease_seconds: int = 600      # a message left `sending` this long by a dead sender is sent again
+    content_retry_minutes: int = 10     # no message ids (Melipayamak): the same sender, line, text this soon is a retry
     claim_batch: int = 10               # messages a sender claims at once (a killed one strands at most these)
     fallback_provider: str = ""         # SMS provider to use while the main one keeps failing
     fallback_after: int = 3             # consecutive failures of the main provider before falling back
@@ -217,9 +218,9 @@ def _validate(s: Settings) -> None:
         raise SettingsError(f"fallback_provider must be another of {', '.join(sms)}, got {s.fallback_provider!r}")
     for key in ("reminder_days", "clarify_hours", "duplicate_days", "max_tickets_per_day", "max_send_attempts",
                 "scheduler_interval_seconds", "retention_months", "claim_lease_seconds", "fallback_after",
-                "claim_batch", "emergency_sla_hours", "open311_requests_per_minute", "web_code_minutes",
-                "web_code_attempts", "web_codes_per_number", "web_codes_per_address", "web_status_per_address",
-                "web_limit_minutes"):
+                "claim_batch", "content_retry_minutes", "emergency_sla_hours", "open311_requests_per_minute",
+                "web_code_minutes", "web_code_attempts", "web_codes_per_number", "web_codes_per_address",
+                "web_status_per_address", "web_limit_minutes"):
         if getattr(s, key) < 1:
             raise SettingsError(f"{key} must be at least 1")
     if s.audit_sample_per_unit < 0:

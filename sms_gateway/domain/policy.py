@@ -22,6 +22,7 @@ class Policy:
     verdict_object: str = "33"
     max_send_attempts: int = 6
     claim_lease: timedelta = timedelta(minutes=10)
+    content_retry: timedelta = timedelta(minutes=10)  # without message ids: the same text this soon is a retry
     claim_batch: int = 10  # messages claimed at once: a sender killed mid-batch strands at most these
     emergency_sla_hours: int = 4
 

@@ -19,6 +19,7 @@ from time import perf_counter
 from typing import Any
 
 from sqlalchemy import or_, select, update
+from sqlalchemy import text as sql_text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
@@ -44,7 +45,6 @@ from . import citizens, lifecycle, outbox, replies
 from .context import Context
 
 log = logging.getLogger("sms_gateway.intake")
-CONTENT_DEDUP_WINDOW = timedelta(minutes=10)  # providers without a message id: a repeat this soon is a retry
 MAX_ATTEMPTS = 5
 
 
@@ -115,7 +115,7 @@ def _receive_once(ctx: Context, message: Received, address: str, now: datetime, 
         session.begin()
         try:
             if not message.message_id:
-                message = _content_id(session, message, address, now)
+                message = _content_id(ctx, session, message, address, now)
             inbound_id = _store_raw(session, message, address, now, InboundState.RECEIVED)
             receipt = _stored_answer(session, message) if inbound_id is None else \
                 _process(ctx, session, inbound_id, message, address, now, reply_inline)
@@ -157,18 +157,35 @@ def _store_raw(session: Session, m: Received, address: str, now: datetime, state
     return session.execute(statement).scalar()
 
 
-def _content_id(session: Session, m: Received, address: str, now: datetime) -> Received:
-    """A provider without message ids: the same sender, line and text within the window is a retry,
-    except a status query, which is always answered."""
+def _content_id(ctx: Context, session: Session, m: Received, address: str, now: datetime) -> Received:
+    """A provider without message ids (Melipayamak): the same sender, line and text as a message stored less
+    than `content_retry` before is the provider's retry, and gets that message's id (so its stored answer);
+    compared with the stored times, not fixed buckets. Copies arriving together wait for each other, so a
+    retry sent while the first is still being read finds it. A status query is always read and answered:
+    a citizen who asks again seconds later must not meet silence, and a provider's retry of one costs one
+    more SMS of the same answer."""
+    content = f"{m.provider}|{address}|{m.recipient}|{m.text}"
+    _serialise(session, hashlib.sha256(content.encode()).digest())
     earlier = session.execute(select(InboundMessage.provider_message_id, InboundMessage.intent).where(
         InboundMessage.provider == m.provider, InboundMessage.sender == address,
-        InboundMessage.to_number == m.recipient, InboundMessage.received_at > now - CONTENT_DEDUP_WINDOW,
+        InboundMessage.to_number == m.recipient, InboundMessage.received_at > now - ctx.policy.content_retry,
         InboundMessage.text == m.text)
         .order_by(InboundMessage.id.desc()).limit(1)).first()
     if earlier is not None and earlier.intent != "status_query":
         return replace(m, message_id=earlier.provider_message_id)
-    digest = hashlib.sha256(f"{address}|{m.recipient}|{m.text}|{now.isoformat()}".encode()).hexdigest()[:40]
+    digest = hashlib.sha256(f"{content}|{now.isoformat()}".encode()).hexdigest()[:40]
     return replace(m, message_id="h:" + digest)
+
+
+def _serialise(session: Session, key: bytes) -> None:
+    """Hold, until this transaction ends, a lock that every copy of the same content takes first: on
+    PostgreSQL an advisory lock on the content's digest; SQLite has one writer at a time, taken here by
+    a write that changes nothing."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sql_text("SELECT pg_advisory_xact_lock(:key)"),
+                        {"key": int.from_bytes(key[:8], "big", signed=True)})
+    else:
+        session.execute(update(InboundMessage).where(InboundMessage.id == -1).values(attempts=0))
 
 
 def _stored_answer(session: Session, m: Received) -> Receipt:
