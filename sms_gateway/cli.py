@@ -215,7 +215,7 @@ def tickets_list(status: str, limit: int, as_json: bool, now_text: str | None) -
 
     gateway = _gateway(now_text)
     rows = queue(gateway.ctx, command_line_viewer(), QueueFilters(status=status), gateway.clock(),
-                 page_size=limit).rows
+                 page_size=limit, summary=False).rows
     if as_json:
         click.echo(_json(rows))
         return
@@ -421,6 +421,38 @@ def audit_review(sample_id: int, outcome: str, note: str, actor: str, now_text: 
     except Refused as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"sample {sample_id}: {outcome}")
+@tickets.command("close")
+@click.argument("codes", nargs=-1, required=True)
+@click.option("--status", type=click.Choice(["done", "not_doable"]), default="done", show_default=True)
+@click.option("--note", default="", help="one reason for all; required for not_doable and told to each citizen")
+@click.option("--actor", default="cli", show_default=True, help="who closed them, for the event log")
+@now_option
+def tickets_close(codes: tuple[str, ...], status: str, note: str, actor: str, now_text: str | None) -> None:
+    """Close several tickets with one reason (the dashboard's bulk close); says which could not be."""
+    from .domain.staff import command_line_viewer
+    from .services.bulk import close_many
+
+    gateway = _gateway(now_text)
+    result = close_many(gateway.ctx, command_line_viewer(actor), list(codes), status, note, gateway.clock())
+    for code in result.changed:
+        click.echo(f"{code} is now {status}")
+    for code, reason in result.refused:
+        click.echo(f"{code}: {reason}", err=True)
+    if result.refused:
+        raise SystemExit(1)
+
+
+@tickets.command("merge")
+@click.argument("code")
+@click.option("--into", "into", required=True, help="the tracking code of the ticket that stays")
+@actor_option
+@now_option
+def tickets_merge(code: str, into: str, actor: str, now_text: str | None) -> None:
+    """Merge a duplicate into another ticket (the dashboard's merge): it follows that ticket from now on."""
+    from .services.bulk import merge
+
+    survivor = _desk_action(merge, code, into, actor=actor, now_text=now_text)
+    click.echo(f"{code} merged into {survivor}")
 
 
 @main.group("api-key")

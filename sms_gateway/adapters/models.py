@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .db import Base, CleanJSON, CleanString, CleanText, UTCDateTime
@@ -61,6 +61,10 @@ class InboundMessage(Base):
     reply_text: Mapped[str | None] = mapped_column(CleanText)
 
 
+PINNED = text("emergency AND taken_at IS NULL")
+AWAITING = text("status IN ('registered', 'referred', 'in_progress', 'reopened')")  # domain.tickets.AWAITING_CITY
+
+
 class Ticket(Base):
     __tablename__ = "ticket"
     __table_args__ = (Index("ix_ticket_status_opened", "status", "opened_at"),
@@ -69,7 +73,13 @@ class Ticket(Base):
                       Index("ix_ticket_region_opened", "region", "opened_at"),
                       Index("ix_ticket_unit_opened", "unit", "opened_at"),
                       Index("ix_ticket_unit_closed", "unit", "closed_at"),
-                      Index("ix_ticket_assignee_opened", "assignee_id", "opened_at"))
+                      Index("ix_ticket_assignee_opened", "assignee_id", "opened_at"),
+                      Index("ix_ticket_updated", "updated_at"),  # the live queue's "what changed since"
+                      # emergencies no one has taken yet, pinned on top of the queue
+                      Index("ix_ticket_pinned", "opened_at", postgresql_where=PINNED, sqlite_where=PINNED),
+                      # the overdue view, most days late first
+                      Index("ix_ticket_overdue", "expected_at", "id", postgresql_where=AWAITING,
+                            sqlite_where=AWAITING))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tracking_code: Mapped[str] = mapped_column(CleanString(12), unique=True)
@@ -104,6 +114,8 @@ class Ticket(Base):
     referred_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     unit_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    last_citizen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # opened, answered, wrote again
+    taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # staff first set a status or replied
 
     events: Mapped[list["TicketEvent"]] = relationship(order_by="TicketEvent.id", back_populates="ticket")
 
@@ -119,6 +131,16 @@ class TicketEvent(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     ticket: Mapped[Ticket] = relationship(back_populates="events")
+
+
+class TicketSeen(Base):
+    """When a staff member last opened a ticket: what the citizen wrote after it is unread for them."""
+
+    __tablename__ = "ticket_seen"
+
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"), primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class OutboundMessage(Base):

@@ -103,6 +103,7 @@ class Action(StrEnum):
     REPLY = "reply"
     CORRECTED = "corrected"
     LINKED = "linked"
+    MERGED = "merged"  # a duplicate merged into another ticket (the note: the other's code)
     UNLINKED = "unlinked"  # moved to another region: no longer follows (or leads) the reports it was linked to
     ASKED = "asked"
     ANSWERED = "answered"

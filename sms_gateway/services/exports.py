@@ -40,7 +40,7 @@ def ticket_rows(ctx: Context, viewer: Viewer, f: queue_service.QueueFilters, now
     """The filtered queue, newest first, one list of cells per ticket (what the viewer may see of it)."""
     zone, cursor = ctx.policy.timezone, ""
     while True:
-        page = queue_service.queue(ctx, viewer, f, now, cursor, page_size=1000)
+        page = queue_service.queue(ctx, viewer, f, now, cursor, page_size=1000, summary=False)
         for r in page.rows:
             yield [formula_safe(cell) for cell in _cells(ctx, r, zone)]
         if not page.next_cursor:

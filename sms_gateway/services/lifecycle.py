@@ -70,7 +70,7 @@ def open_ticket(ctx: Context, session: Session, *, citizen_id: int, contact_id: 
         intent=u.intent, category=u.category, neighbourhood=u.neighbourhood, region=u.region, description=text,
         emergency=emergency, opened_at=now, updated_at=now, expected_at=expected_at(ctx, now, u.category, emergency),
         asked=ask, asked_at=now if ask else None, incomplete=False, overdue_notified=False, supervisor_flag=False,
-        next_reminder_at=now + timedelta(days=ctx.policy.reminder_days), unread=True,
+        next_reminder_at=now + timedelta(days=ctx.policy.reminder_days), unread=True, last_citizen_at=now,
         linked_to_id=link_to.id if link_to else None).returning(Ticket.id)).scalar_one()
     events = [(ticket_id, ACTOR_CITIZEN, Action.OPENED, "")]
     if ask:
@@ -125,7 +125,7 @@ def complete(ctx: Context, session: Session, ticket_id: int, u: Understanding, t
         ticket.expected_at = expected_at(ctx, ticket.opened_at, ticket.category, ticket.emergency)
     ticket.description = f"{ticket.description}\n{text}"
     ticket.incomplete = is_incomplete(ticket.neighbourhood, ticket.category)
-    ticket.unread = True
+    ticket.unread, ticket.last_citizen_at, ticket.updated_at = True, now, now
     record_event(session, ticket.id, ACTOR_CITIZEN, Action.ANSWERED, text[:500], now)
     change_status(ctx, session, ticket, Status.REGISTERED, ACTOR_CITIZEN, "", now, notify=False)
     return ticket
@@ -135,7 +135,7 @@ def attach(ctx: Context, session: Session, ticket_id: int, text: str, objection:
     """The citizen wrote again about an open ticket (still not fixed, a repeat, a detail, an objection's
     reason): it shows in the thread and is unread for staff again. The ticket's status."""
     ticket = session.get_one(Ticket, ticket_id, with_for_update=True)
-    ticket.updated_at, ticket.unread = now, True
+    ticket.updated_at, ticket.unread, ticket.last_citizen_at = now, True, now
     note = f"دلیل اعتراض: {text[:480]}" if objection else text[:500]
     record_event(session, ticket.id, ACTOR_CITIZEN, Action.NOTE if objection else Action.MESSAGE, note, now)
     return ticket.status
@@ -145,6 +145,12 @@ def mark_read(session: Session, ticket: Ticket) -> None:
     """Someone on the staff has opened the ticket."""
     if ticket.unread:
         ticket.unread = False
+
+
+def take(ticket: Ticket, now: datetime) -> None:
+    """A staff member set a status, replied or assigned: an emergency is no longer pinned on top."""
+    if ticket.taken_at is None:
+        ticket.taken_at, ticket.updated_at = now, now
 
 
 def change_status(ctx: Context, session: Session, ticket: Ticket, new: str, actor: str, note: str, now: datetime,
@@ -236,6 +242,32 @@ def correct(ctx: Context, session: Session, ticket: Ticket, actor: str, category
         ticket.updated_at = now
         ticket.incomplete = is_incomplete(ticket.neighbourhood, ticket.category)
     return changed
+
+
+def merge(ctx: Context, session: Session, duplicate: Ticket, survivor: Ticket, actor: str, now: datetime) -> str:
+    """`duplicate` joins `survivor` (or the ticket survivor is itself linked to) as a linked report: it
+    takes that ticket's status now when the rules allow (its citizen told, as for any status) and follows
+    it from then on; the reports linked to the duplicate move with it. The surviving ticket's code; raises
+    IllegalTransition."""
+    if survivor.linked_to_id is not None:
+        survivor = session.get_one(Ticket, survivor.linked_to_id, with_for_update=True)
+    if survivor.id == duplicate.id:
+        raise IllegalTransition("درخواست با خودش ادغام نمی‌شود")
+    if None not in (survivor.region, duplicate.region) and survivor.region != duplicate.region:
+        raise IllegalTransition("دو درخواست در دو منطقه‌اند")
+    if CLOSED & {duplicate.status, survivor.status}:
+        raise IllegalTransition("درخواست بسته ادغام نمی‌شود و در درخواست بسته هم ادغام نمی‌شود")
+    if survivor.status in TRANSITIONS[duplicate.status]:
+        _apply_status(ctx, session, duplicate, survivor.status, actor, f"ادغام در {survivor.tracking_code}", now,
+                      notify=True)
+    moved = session.scalars(update(Ticket).where(Ticket.linked_to_id == duplicate.id)
+                            .values(linked_to_id=survivor.id).returning(Ticket.tracking_code)
+                            .execution_options(synchronize_session=False)).all()
+    duplicate.linked_to_id, duplicate.updated_at, survivor.updated_at = survivor.id, now, now
+    take(duplicate, now)
+    record_events(session, [(duplicate.id, actor, Action.MERGED, survivor.tracking_code),
+                            (survivor.id, actor, Action.MERGED, " ".join([duplicate.tracking_code, *moved]))], now)
+    return survivor.tracking_code
 
 
 def _unlink(session: Session, ticket: Ticket, actor: str, now: datetime) -> None:

@@ -6,19 +6,22 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, exists, func, literal, or_, select, true, union_all
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement
 
-from ..adapters.models import Contact, Ticket
+from ..adapters.models import Contact, Ticket, TicketSeen
 from ..domain.phones import InvalidPhone, display_phone, mask_phone, normalise_phone
 from ..domain.staff import Viewer
 from ..domain.text import to_latin_digits
-from ..domain.tickets import AWAITING_CITY
+from ..domain.tickets import AWAITING_CITY, CLOSED, OPEN, STAFF_LABELS
 from ..domain.values import Action, Channel, Verdict
 from . import lifecycle, staff
 from .context import Context
 
 PAGE_SIZE = 50
+COUNT_CAP = 10_000  # a status chip counts up to this many («۱۰٬۰۰۰+»): an exact count of a million costs too much
+PINNED_MAX = 20
 SEARCH_REVEAL = "جستجو با شماره"  # the note on a reveal made by searching the queue for a number
 
 
@@ -33,6 +36,7 @@ class QueueFilters:
     incomplete: bool = False
     uncategorised: bool = False  # the classifier found no category: staff triage these
     channel: str = ""          # where the request came in: sms, phone, web, open311, bale
+    unread: bool = False         # the citizen wrote since this staff member last opened the ticket
     q: str = ""                # a tracking code or a phone number
     unit: str = ""             # the code of the unit it is referred to
     assignee_id: int = 0       # «کارهای من»: the viewer's own id, set by the caller, never from the request
@@ -45,7 +49,8 @@ class QueueFilters:
 class QueuePage:
     rows: list[dict[str, Any]]
     next_cursor: str | None
-    counts: dict[str, int] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)  # per status, at most COUNT_CAP
+    pinned: list[dict[str, Any]] = field(default_factory=list)  # emergencies no one has taken (first page)
 
 
 def visible(viewer: Viewer) -> ColumnElement[bool]:
@@ -66,7 +71,20 @@ def contact_shown(channel: str | None, address: str | None, viewer: Viewer, reve
     return display_phone(address) if reveal or viewer.sees_full_phone() else mask_phone(address)
 
 
-def _filtered(query: Any, f: QueueFilters, now: datetime) -> Any:
+def unread_by(viewer: Viewer) -> ColumnElement[bool]:
+    """An open ticket whose citizen wrote after this staff member last opened it (or never did)."""
+    seen_by = aliased(TicketSeen)  # the queue's rows join TicketSeen too
+    seen = select(seen_by.ticket_id).where(seen_by.staff_id == viewer.id, seen_by.ticket_id == Ticket.id,
+                                           seen_by.seen_at >= Ticket.last_citizen_at).correlate(Ticket)
+    return and_(Ticket.last_citizen_at.is_not(None), Ticket.status.in_(sorted(OPEN)), ~exists(seen))
+
+
+def pinned_condition() -> ColumnElement[bool]:
+    """An emergency no one has taken yet (set a status, replied, assigned): it stays on top of the queue."""
+    return and_(Ticket.emergency == true(), Ticket.taken_at.is_(None), Ticket.status.in_(sorted(OPEN)))
+
+
+def _filtered(query: Any, f: QueueFilters, now: datetime, viewer: Viewer) -> Any:
     if f.status:
         query = query.where(Ticket.status == f.status)
     if f.category:
@@ -91,6 +109,8 @@ def _filtered(query: Any, f: QueueFilters, now: datetime) -> Any:
         query = query.where(Ticket.unit == f.unit)
     if f.assignee_id:
         query = query.where(Ticket.assignee_id == f.assignee_id)
+    if f.unread:
+        query = query.where(unread_by(viewer))
     q = to_latin_digits(f.q.strip())
     if q:
         conditions = [Ticket.tracking_code == q.replace("-", "").replace(" ", "")[:12]]
@@ -126,33 +146,75 @@ def decode_cursor(cursor: str) -> tuple[datetime, int] | None:
         return None
 
 
+def rows_query(viewer: Viewer) -> Any:
+    """A ticket with its contact and when this viewer last opened it: what a queue row is made of."""
+    return select(Ticket, Contact.channel, Contact.address, TicketSeen.seen_at) \
+        .outerjoin(Contact, Contact.id == Ticket.contact_id) \
+        .outerjoin(TicketSeen, and_(TicketSeen.ticket_id == Ticket.id, TicketSeen.staff_id == viewer.id)) \
+        .where(visible(viewer))
+
+
+def rows_of(found: Any, viewer: Viewer, now: datetime) -> list[dict[str, Any]]:
+    return [{**row_of(t, channel, address, viewer, now), "unread": is_unread(t, seen_at),
+             "pinned": bool(t.emergency and t.taken_at is None and t.status in OPEN)}
+            for t, channel, address, seen_at in found]
+
+
+def is_unread(t: Ticket, seen_at: datetime | None) -> bool:
+    """The row's side of unread_by."""
+    return (t.last_citizen_at is not None and t.status not in CLOSED
+            and (seen_at is None or seen_at < t.last_citizen_at))
+
+
+def _sort_key(f: QueueFilters) -> tuple[Any, bool]:
+    """The column a view is ordered by, and whether newest first: the overdue view puts the most days late
+    first (earliest due date), every other view the newest request."""
+    return (Ticket.expected_at, False) if f.overdue else (Ticket.opened_at, True)
+
+
+def counts(ctx: Context, viewer: Viewer, f: QueueFilters, now: datetime) -> dict[str, int]:
+    """Tickets per status under the other filters, each counted up to COUNT_CAP, in one statement."""
+    others = QueueFilters(**{**f.__dict__, "status": ""})
+    parts = []
+    for status in STAFF_LABELS:
+        capped = _filtered(select(Ticket.id).where(visible(viewer), Ticket.status == status), others, now, viewer) \
+            .limit(COUNT_CAP).subquery()
+        parts.append(select(literal(status).label("status"), func.count().label("n")).select_from(capped))
+    with ctx.sessions() as session:
+        return {status: n for status, n in session.execute(union_all(*parts)).all() if n}
+
+
 def queue(ctx: Context, viewer: Viewer, f: QueueFilters, now: datetime, cursor: str = "",
-          page_size: int = PAGE_SIZE) -> QueuePage:
-    """Newest first, keyset-paginated on (opened_at, id) so page 1,000 costs what page 1 costs. A search
-    by staff who see masked numbers is counted (raises staff.TooManySearches), and a search by phone
-    number is a reveal, logged on every ticket it finds."""
+          page_size: int = PAGE_SIZE, summary: bool = True) -> QueuePage:
+    """Newest first (the overdue view: most days late first), keyset-paginated on (sort key, id) so page
+    1,000 costs what page 1 costs; the first page carries the pinned emergencies. A search by staff who see
+    masked numbers is counted (raises staff.TooManySearches), and a search by phone number is a reveal,
+    logged on every ticket it finds."""
     hidden = not viewer.sees_full_phone()
     if f.q.strip() and hidden:
         staff.count_search(ctx.sessions, viewer, now)
-    query = select(Ticket, Contact.channel, Contact.address).outerjoin(Contact, Contact.id == Ticket.contact_id) \
-        .where(visible(viewer))
-    query = _filtered(query, f, now)
+    key, newest_first = _sort_key(f)
+    query = _filtered(rows_query(viewer), f, now, viewer)
     after = decode_cursor(cursor) if cursor else None
-    if after:
-        query = query.where(or_(Ticket.opened_at < after[0], and_(Ticket.opened_at == after[0], Ticket.id < after[1])))
-    query = query.order_by(Ticket.opened_at.desc(), Ticket.id.desc()).limit(page_size + 1)
+    if after and newest_first:
+        query = query.where(or_(key < after[0], and_(key == after[0], Ticket.id < after[1])))
+    elif after:
+        query = query.where(or_(key > after[0], and_(key == after[0], Ticket.id > after[1])))
+    order = (key.desc(), Ticket.id.desc()) if newest_first else (key.asc(), Ticket.id.asc())
     with ctx.sessions() as session:
-        found = session.execute(query).all()
-        counts = dict(session.execute(
-            _filtered(select(Ticket.status, func.count(Ticket.id)).where(visible(viewer)),
-                      QueueFilters(**{**f.__dict__, "status": ""}), now).group_by(Ticket.status)).all())
+        found = session.execute(query.order_by(*order).limit(page_size + 1)).all()
+        pinned = [] if cursor or not summary else session.execute(
+            rows_query(viewer).where(pinned_condition()).order_by(Ticket.opened_at).limit(PINNED_MAX)).all()
     if hidden and found and searched_phone(f.q):
         with ctx.sessions.begin() as session:
-            lifecycle.record_events(session, [(t.id, viewer.username, Action.PHONE_REVEALED, SEARCH_REVEAL)
-                                              for t, _, _ in found[:page_size]], now)
-    rows = [row_of(t, channel, address, viewer, now) for t, channel, address in found[:page_size]]
+            lifecycle.record_events(session, [(row[0].id, viewer.username, Action.PHONE_REVEALED, SEARCH_REVEAL)
+                                              for row in found[:page_size]], now)
+    pinned_rows = rows_of(pinned, viewer, now)
+    on_top = {r["code"] for r in pinned_rows}
+    rows = [r for r in rows_of(found[:page_size], viewer, now) if r["code"] not in on_top]
     last = found[page_size - 1][0] if len(found) > page_size else None
-    return QueuePage(rows, encode_cursor(last.opened_at, last.id) if last else None, counts)
+    return QueuePage(rows, encode_cursor(getattr(last, key.key), last.id) if last else None,
+                     counts(ctx, viewer, f, now) if summary else {}, pinned_rows)
 
 
 def row_of(t: Ticket, channel: str | None, address: str | None, viewer: Viewer, now: datetime,
@@ -169,4 +231,5 @@ def row_of(t: Ticket, channel: str | None, address: str | None, viewer: Viewer, 
         "text": t.description, "closed_at": t.closed_at,
         "unit": t.unit, "referred_at": t.referred_at, "unit_due_at": t.unit_due_at, "assigned": t.assignee_id,
         "unit_overdue": bool(t.unit_due_at and t.unit_due_at < now and t.status in AWAITING_CITY),
+        "days_late": (now - t.expected_at).days if t.expected_at and t.expected_at < now else 0,
     }

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from ..adapters.models import StaffUser, Ticket
+from ..adapters.models import StaffUser, Ticket, TicketSeen
 from ..domain.staff import Viewer
 from ..domain.text import persian_digits, to_latin_digits
 from ..domain.tickets import CLOSED, STAFF_LABELS, UNIT_STATUSES, IllegalTransition
@@ -63,6 +64,7 @@ def change_status(ctx: Context, viewer: Viewer, code: str, status: str, note: st
                                     reach=_reach(viewer))
         except IllegalTransition as exc:
             raise Refused(f"تغییر وضعیت ممکن نیست: {exc}") from None
+        lifecycle.take(ticket, now)
         session.flush()
         session.expunge(ticket)
         return ticket
@@ -86,6 +88,7 @@ def refer_to_unit(ctx: Context, viewer: Viewer, code: str, unit: str, note: str,
                             reach=_reach(viewer))
         except IllegalTransition as exc:
             raise Refused(f"ارجاع ممکن نیست: {exc}") from None
+        lifecycle.take(ticket, now)
         session.flush()
         session.expunge(ticket)
         return ticket
@@ -124,6 +127,7 @@ def assign(ctx: Context, viewer: Viewer, code: str, assignee: str, now: datetime
         if new_id == ticket.assignee_id:
             raise Refused("چیزی تغییر نکرد")
         ticket.assignee_id, ticket.updated_at = new_id, now
+        lifecycle.take(ticket, now)
         lifecycle.record_event(session, ticket.id, viewer.username, Action.ASSIGNED, assignee or "—", now)
         session.flush()
         session.expunge(ticket)
@@ -161,6 +165,7 @@ def reply(ctx: Context, viewer: Viewer, code: str, body: str, now: datetime) -> 
                                              channel=channel, address=address, text=body, kind=Kind.STAFF_REPLY,
                                              now=now, ticket_id=t.id)
         t.updated_at = now
+        lifecycle.take(t, now)
         lifecycle.record_event(session, t.id, viewer.username, Action.REPLY, body[:200], now)
         return outbound_id
 
@@ -179,10 +184,16 @@ def correct(ctx: Context, viewer: Viewer, code: str, category: str, neighbourhoo
                                  place.name if place else None, place.region if place else None, now)
 
 
-def mark_read(ctx: Context, viewer: Viewer, code: str) -> None:
-    """A staff member opened the ticket: what the citizen wrote has been seen."""
+def mark_read(ctx: Context, viewer: Viewer, code: str, now: datetime) -> None:
+    """A staff member opened the ticket: what the citizen wrote has been seen, by them (the queue's unread
+    marker is per staff member) and by the staff as a whole (Ticket.unread)."""
     with ctx.sessions.begin() as session:
-        lifecycle.mark_read(session, ticket_for(session, viewer, code))
+        ticket = ticket_for(session, viewer, code)
+        lifecycle.mark_read(session, ticket)
+        if viewer.id:  # the command line's viewer is no staff member
+            insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+            session.execute(insert(TicketSeen).values(staff_id=viewer.id, ticket_id=ticket.id, seen_at=now)
+                            .on_conflict_do_update(index_elements=["staff_id", "ticket_id"], set_={"seen_at": now}))
 
 
 def reveal_phone(ctx: Context, viewer: Viewer, code: str, now: datetime) -> None:

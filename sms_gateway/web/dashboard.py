@@ -11,7 +11,8 @@ from werkzeug.exceptions import NotFound
 
 from ..bootstrap import Gateway
 from ..domain.staff import Viewer
-from ..services import exports, lifecycle, reports, staff, unit_report
+from ..domain.text import persian_digits
+from ..services import bulk, exports, lifecycle, live, reports, staff, unit_report
 from ..services import queue as queue_service
 from ..services import tickets as ticket_actions
 from ..services.canned import CannedError, delete_canned, list_canned, save_canned
@@ -111,8 +112,9 @@ def _filters() -> queue_service.QueueFilters:
         status=a.get("status", ""), category=a.get("category", ""), region=a.get("region", ""),
         neighbourhood=a.get("neighbourhood", ""), overdue=a.get("overdue") == "1",
         objections=a.get("objections") == "1", incomplete=a.get("incomplete") == "1",
-        uncategorised=a.get("uncategorised") == "1", q=a.get("q", "")[:40], channel=a.get("channel", "")[:20],
-        unit=a.get("unit", "")[:60], assignee_id=_viewer().id if a.get("mine") == "1" else 0)
+        uncategorised=a.get("uncategorised") == "1", unread=a.get("unread") == "1", q=a.get("q", "")[:40],
+        channel=a.get("channel", "")[:20], unit=a.get("unit", "")[:60],
+        assignee_id=_viewer().id if a.get("mine") == "1" else 0)
 
 
 @bp.get("/tickets")
@@ -120,8 +122,45 @@ def _filters() -> queue_service.QueueFilters:
 def tickets():
     f = _filters()
     gateway = _gateway()
-    page = queue_service.queue(gateway.ctx, _viewer(), f, gateway.clock(), request.args.get("after", ""))
-    return render_template("dashboard/queue.html", page=page, filters=f, viewer=_viewer())
+    now = gateway.clock()
+    page = queue_service.queue(gateway.ctx, _viewer(), f, now, request.args.get("after", ""))
+    return render_template("dashboard/queue.html", page=page, filters=f, viewer=_viewer(), since=now.isoformat(),
+                           reason_room=lifecycle.reason_room(gateway.ctx))
+
+
+@bp.get("/tickets/live")
+@login_required
+def tickets_live():
+    """The open queue page's poll (static/js/app.js, every 10 s): the rows changed since its last mark."""
+    gateway, f = _gateway(), _filters()
+    now = gateway.clock()
+    found = live.changes(gateway.ctx, _viewer(), f, live.parse_since(request.args.get("since", ""), now), now)
+    row = current_app.jinja_env.get_template("dashboard/_row.html").module.queue_row
+    return {"mark": found.mark.isoformat(),
+            "rows": [{"code": r["code"], "updated": r["updated_at"].isoformat(), "pinned": r["pinned"],
+                      "html": str(row(r, f.overdue, _viewer()))} for r in found.rows]}
+
+
+@bp.post("/tickets/bulk")
+@login_required
+def tickets_bulk():
+    """Several tickets closed with one reason; what could not be done is said ticket by ticket."""
+    gateway = _gateway()
+    codes = request.form.getlist("codes")
+    if not codes:
+        flash("درخواستی انتخاب نشده است.", "error")
+        return redirect(url_for("dashboard.tickets"))
+    try:
+        done = bulk.close_many(gateway.ctx, _viewer(), codes, request.form.get("status", ""),
+                               request.form.get("note", ""), gateway.clock())
+    except Refused as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("dashboard.tickets"))
+    if done.changed:
+        flash(f"{persian_digits(str(len(done.changed)))} درخواست بسته شد.", "ok")
+    for code, reason in done.refused:
+        flash(f"{persian_digits(code)}: {reason}", "error")
+    return redirect(url_for("dashboard.tickets"))
 
 
 @bp.get("/tickets.csv")
@@ -175,7 +214,7 @@ def _render_ticket(code: str, reveal: bool = False):
 @bp.get("/tickets/<code>")
 @login_required
 def ticket(code: str):
-    ticket_actions.mark_read(_gateway().ctx, _viewer(), code)
+    ticket_actions.mark_read(_gateway().ctx, _viewer(), code, _gateway().clock())
     return _render_ticket(code)
 
 
@@ -206,6 +245,15 @@ def ticket_correct(code: str):
     changed = ticket_actions.correct(gateway.ctx, _viewer(), code, request.form.get("category", ""),
                                      request.form.get("neighbourhood", ""), gateway.clock())
     flash("اصلاح ثبت شد." if changed else "چیزی تغییر نکرد.", "ok")
+    return _back(code)
+
+
+@bp.post("/tickets/<code>/merge")
+@login_required
+def ticket_merge(code: str):
+    gateway = _gateway()
+    survivor = bulk.merge(gateway.ctx, _viewer(), code, request.form.get("into", ""), gateway.clock())
+    flash(f"در درخواست {persian_digits(survivor)} ادغام شد.", "ok")
     return _back(code)
 
 

@@ -9,6 +9,7 @@ from persiantools.jdatetime import JalaliDateTime
 
 from ..domain.text import persian_digits, persian_number
 from ..domain.tickets import STAFF_LABELS
+from ..services.queue import COUNT_CAP
 
 ACTION_LABELS = {
     "opened": "ثبت درخواست", "status": "تغییر وضعیت", "reply": "پاسخ کارشناس", "corrected": "اصلاح",
@@ -16,6 +17,7 @@ ACTION_LABELS = {
     "verdict": "نظر شهروند", "note": "یادداشت", "phone_revealed": "نمایش شماره", "message": "پیام دوباره شهروند",
     "unlinked": "جدا شدن از درخواست مشابه", "referred_to_unit": "ارجاع به واحد", "returned": "بازگشت به مرکز ۱۳۷",
     "assigned": "ارجاع به همکار", "staff_note": "یادداشت داخلی", "sampled": "نمونه بازبینی", "reviewed": "بازبینی",
+    "merged": "ادغام",
 }
 OUTBOUND_STATUS = {"queued": "در صف", "sending": "در حال ارسال", "sent": "ارسال شد", "delivered": "رسید",
                    "failed": "ناموفق", "suppressed": "لغو شده (انصراف)", "superseded": "جایگزین شد"}
@@ -42,7 +44,13 @@ def init_filters(app, timezone: str, city) -> None:
         """Event notes keep machine codes («registered → referred»); people read Persian labels."""
         return persian_digits(codes.sub(lambda m: words[m.group(1)], note or ""))
 
+    def fa_count(n: int, capped: bool | None = None) -> str:
+        """«۱۲٬۳۴۵», and «۱۰٬۰۰۰+» for a count that stopped at the cap."""
+        at_least = n >= COUNT_CAP if capped is None else capped
+        return persian_digits(f"{n:,}".replace(",", "٬")) + ("+" if at_least else "")
+
     app.jinja_env.filters.update(
+        fa_count=fa_count,
         event_text=event_text,
         fa=lambda value: "—" if value is None else persian_number(value) if isinstance(value, float) else
         persian_digits(str(value)),
@@ -58,5 +66,5 @@ def init_filters(app, timezone: str, city) -> None:
         channel_label=lambda c: CHANNEL_LABELS.get(c, c or "—"),
         verdict_label=lambda v: VERDICTS.get(v, "—") if v else "—",
     )
-    app.jinja_env.globals.update(STATUS_LABELS=STAFF_LABELS, CATEGORIES=categories, CITY=city,
+    app.jinja_env.globals.update(COUNT_CAP=COUNT_CAP, STATUS_LABELS=STAFF_LABELS, CATEGORIES=categories, CITY=city,
                                  PLACES=[p.name for p in city.places], CHANNELS=CHANNEL_LABELS)

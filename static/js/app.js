@@ -35,7 +35,46 @@
     area.addEventListener("input", update);
     update();
   }
+  // The live queue: every 10 s ask the same origin what changed since the last answer; new and changed
+  // rows come back rendered by the server, emergencies no one has taken go to the pinned rows on top.
+  function liveQueue(table) {
+    var url = table.getAttribute("data-live"), since = table.getAttribute("data-since");
+    var pinned = table.querySelector("tbody.pinned"), rows = table.querySelector("tbody.rows");
+    var note = document.getElementById("live-note"), empty = document.querySelector("p.empty"), fresh = 0;
+    function place(row) {
+      var old = table.querySelector('tr[data-code="' + row.code + '"]');
+      if (old && old.getAttribute("data-updated") === row.updated) { return; }
+      var holder = document.createElement("tbody");
+      holder.innerHTML = row.html;
+      var tr = holder.firstElementChild, target = row.pinned ? pinned : rows;
+      if (old) {
+        tr.querySelector("input[name=codes]").checked = old.querySelector("input[name=codes]").checked;
+        if (old.parentNode === target) { old.parentNode.replaceChild(tr, old); return; }
+        old.parentNode.removeChild(old);
+      } else {
+        fresh += 1;
+      }
+      tr.classList.add("fresh");
+      target.insertBefore(tr, target.firstChild);
+    }
+    function poll() {
+      var sep = url.indexOf("?") >= 0 ? "&" : "?";
+      return fetch(url + sep + "since=" + encodeURIComponent(since), { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (data) {
+          if (!data) { return; }
+          since = data.mark;
+          data.rows.forEach(place);
+          if (fresh && note) { note.hidden = false; note.textContent = fa(fresh) + " درخواست یا پیام تازه رسید."; }
+          if (empty && (pinned.rows.length || rows.rows.length)) { empty.hidden = true; }
+        })
+        .catch(function () { /* offline for a moment: the next poll tries again */ });
+    }
+    setInterval(poll, 10000);
+    window.smsLiveQueue = { poll: poll };
+  }
   document.addEventListener("DOMContentLoaded", function () {
+    Array.prototype.forEach.call(document.querySelectorAll("table.queue[data-live]"), liveQueue);
     Array.prototype.forEach.call(document.querySelectorAll("textarea[data-segments]"), bindCounter);
     Array.prototype.forEach.call(document.querySelectorAll("select[data-canned]"), function (select) {
       select.addEventListener("change", function () {

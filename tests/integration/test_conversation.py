@@ -53,7 +53,7 @@ def test_still_not_collected_joins_the_open_ticket_with_its_code_and_status(gate
     view = ticket_view(gateway.ctx, command_line_viewer(), first.ticket_code, clock.now)
     assert [i["text"] for i in view["items"] if i["kind"] == "inbound"][-1] == "هنوز کسی نیومده آشغالا رو ببره!"
     assert view["unread"] is True
-    mark_read(gateway.ctx, command_line_viewer("op1"), first.ticket_code)
+    mark_read(gateway.ctx, command_line_viewer("op1"), first.ticket_code, clock.now)
     assert ticket_view(gateway.ctx, command_line_viewer(), first.ticket_code, clock.now)["unread"] is False
 
 
