@@ -442,6 +442,44 @@ def tickets_close(codes: tuple[str, ...], status: str, note: str, actor: str, no
         raise SystemExit(1)
 
 
+def _bulk_report(result) -> None:
+    for code in result.changed:
+        click.echo(f"{code} done")
+    for code, reason in result.refused:
+        click.echo(f"{code}: {reason}", err=True)
+    if result.refused:
+        raise SystemExit(1)
+
+
+@tickets.command("refer-many")
+@click.argument("codes", nargs=-1, required=True)
+@click.option("--unit", required=True, help="the unit's code (urban_services:2) or Persian label")
+@click.option("--note", default="")
+@actor_option
+@now_option
+def tickets_refer_many(codes: tuple[str, ...], unit: str, note: str, actor: str, now_text: str | None) -> None:
+    """Refer several tickets to one unit (the dashboard's bulk referral); says which could not be."""
+    from .domain.staff import command_line_viewer
+    from .services.bulk import refer_many
+
+    gateway = _gateway(now_text)
+    _bulk_report(refer_many(gateway.ctx, command_line_viewer(actor), list(codes), unit, note, gateway.clock()))
+
+
+@tickets.command("assign-many")
+@click.argument("codes", nargs=-1, required=True)
+@click.option("--to", "assignee", required=True, help="the colleague's username")
+@actor_option
+@now_option
+def tickets_assign_many(codes: tuple[str, ...], assignee: str, actor: str, now_text: str | None) -> None:
+    """Assign several tickets to one colleague (the dashboard's bulk assignment); says which could not be."""
+    from .domain.staff import command_line_viewer
+    from .services.bulk import assign_many
+
+    gateway = _gateway(now_text)
+    _bulk_report(assign_many(gateway.ctx, command_line_viewer(actor), list(codes), assignee, gateway.clock()))
+
+
 @tickets.command("merge")
 @click.argument("code")
 @click.option("--into", "into", required=True, help="the tracking code of the ticket that stays")

@@ -59,6 +59,23 @@ def period(first_text: str, last_text: str, today: date, timezone: str) -> Perio
     return Period(first, last, start, end)
 
 
+def half_years(today: date, count: int = 3) -> list[tuple[str, str, str]]:
+    """The Jalali half-year `today` falls in and the ones before it, newest first, as (label, first day,
+    last day): the first six months (31 days each) and the second six (to the 29th or 30th of Esfand)."""
+    today_j = JalaliDate(today)
+    year, half = today_j.year, 1 if today_j.month <= 6 else 2
+    found = []
+    for _ in range(count):
+        if half == 1:
+            first, last = JalaliDate(year, 1, 1), JalaliDate(year, 6, 31)
+        else:
+            first, last = JalaliDate(year, 7, 1), JalaliDate(year + 1, 1, 1) - timedelta(days=1)
+        found.append((f"{'نیمه نخست' if half == 1 else 'نیمه دوم'} {year}", first.strftime("%Y/%m/%d"),
+                      last.strftime("%Y/%m/%d")))
+        year, half = (year, 1) if half == 2 else (year - 1, 2)
+    return found
+
+
 def _in_period(p: Period, viewer: Viewer):
     return [Ticket.opened_at >= p.start, Ticket.opened_at < p.end, visible(viewer)]
 

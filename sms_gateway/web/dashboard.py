@@ -125,7 +125,8 @@ def tickets():
     now = gateway.clock()
     page = queue_service.queue(gateway.ctx, _viewer(), f, now, request.args.get("after", ""))
     return render_template("dashboard/queue.html", page=page, filters=f, viewer=_viewer(), since=now.isoformat(),
-                           reason_room=lifecycle.reason_room(gateway.ctx))
+                           reason_room=lifecycle.reason_room(gateway.ctx), units=gateway.city.units,
+                           colleagues=[p.username for p in staff.list_staff(gateway.sessions) if p.active])
 
 
 @bp.get("/tickets/live")
@@ -144,20 +145,25 @@ def tickets_live():
 @bp.post("/tickets/bulk")
 @login_required
 def tickets_bulk():
-    """Several tickets closed with one reason; what could not be done is said ticket by ticket."""
-    gateway = _gateway()
-    codes = request.form.getlist("codes")
+    """Several tickets closed with one reason, referred to one unit or assigned to one colleague; what could
+    not be done is said ticket by ticket."""
+    gateway, form = _gateway(), request.form
+    codes, action, now = form.getlist("codes"), form.get("action", ""), gateway.clock()
     if not codes:
         flash("درخواستی انتخاب نشده است.", "error")
         return redirect(url_for("dashboard.tickets"))
     try:
-        done = bulk.close_many(gateway.ctx, _viewer(), codes, request.form.get("status", ""),
-                               request.form.get("note", ""), gateway.clock())
+        if action == "refer":
+            done = bulk.refer_many(gateway.ctx, _viewer(), codes, form.get("unit", ""), form.get("note", ""), now)
+        elif action == "assign":
+            done = bulk.assign_many(gateway.ctx, _viewer(), codes, form.get("assignee", ""), now)
+        else:
+            done = bulk.close_many(gateway.ctx, _viewer(), codes, form.get("status", ""), form.get("note", ""), now)
     except Refused as exc:
         flash(str(exc), "error")
         return redirect(url_for("dashboard.tickets"))
     if done.changed:
-        flash(f"{persian_digits(str(len(done.changed)))} درخواست بسته شد.", "ok")
+        flash(f"{persian_digits(str(len(done.changed)))} درخواست: انجام شد.", "ok")
     for code, reason in done.refused:
         flash(f"{persian_digits(code)}: {reason}", "error")
     return redirect(url_for("dashboard.tickets"))
@@ -285,7 +291,7 @@ def reports_page():
         p = reports.period("", "", _today(gateway), gateway.settings.timezone)
     viewer, sessions = _viewer(), gateway.sessions
     return render_template(
-        "dashboard/reports.html", period=p, viewer=viewer,
+        "dashboard/reports.html", period=p, viewer=viewer, halves=reports.half_years(_today(gateway)),
         regions=reports.region_table(sessions, viewer, p, gateway.city),
         channels=reports.channel_table(sessions, viewer, p),
         categories=reports.by_category(sessions, viewer, p),

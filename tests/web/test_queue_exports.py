@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 from openpyxl import load_workbook
 
@@ -66,3 +67,21 @@ def test_uncategorised_filter_and_label(client, people, gateway):  # noqa: F811
     page = client.get("/tickets?uncategorised=1").get_data(as_text=True)
     assert page.count('class="code"') == len(none) >= 1
     assert "دسته‌بندی نشده</span>" in page
+
+
+def test_jalali_half_years_are_one_click(client, people, clock):  # noqa: F811
+    from datetime import date
+
+    from sms_gateway.services.reports import half_years
+    assert half_years(date(2026, 11, 24)) == [("نیمه دوم 1405", "1405/07/01", "1405/12/29"),
+                                              ("نیمه نخست 1405", "1405/01/01", "1405/06/31"),
+                                              ("نیمه دوم 1404", "1404/07/01", "1404/12/29")]
+    assert half_years(date(2025, 3, 20))[0] == ("نیمه دوم 1403", "1403/07/01", "1403/12/30")  # a leap Esfand
+    say(client, REGION_4)
+    login(client, "admin")
+    page = client.get("/reports").get_data(as_text=True)
+    link = re.search(r'href="([^"]+)">نیمه دوم ۱۴۰۵</a>', page).group(1).replace("&amp;", "&")
+    half = client.get(link).get_data(as_text=True)
+    assert "۱۴۰۵/۰۷/۰۱ تا ۱۴۰۵/۱۲/۲۹" in half and 'class="chip on"' in half
+    table = half[half.index('id="region-table"'):]
+    assert re.search(r"منطقه ۴</th>\s*<td>۱</td>", table)

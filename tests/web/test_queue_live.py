@@ -141,7 +141,7 @@ def test_bulk_close_with_one_reason(client, people, gateway):  # noqa: F811
                                              "csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', client.get(
                                                  "/tickets").get_data(as_text=True)).group(1)},
                        follow_redirects=True).get_data(as_text=True)
-    assert "۲ درخواست بسته شد" in page
+    assert "۲ درخواست: انجام شد" in page
     with gateway.sessions() as s:
         statuses = dict(s.execute(select(Ticket.tracking_code, Ticket.status)).all())
         sent = s.scalars(select(OutboundMessage.text).where(OutboundMessage.kind == "not_doable")).all()
@@ -216,3 +216,32 @@ def test_bulk_close_and_merge_from_the_command_line(client, gateway, clock, data
     with gateway.sessions() as s:
         statuses = dict(s.execute(select(Ticket.tracking_code, Ticket.status)).all())
     assert statuses == {a: "not_doable", b: "not_doable", c: "not_doable"}  # the merged one followed b
+
+
+def test_bulk_refer_to_a_unit_and_assign_to_a_colleague(client, people, gateway, clock, database_url, tmp_path):  # noqa: F811
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    a, b, c = say(client, REGION_4), say(client, REGION_2, "09130000000"), say(client, UNASSIGNED, "09350000000")
+    login(client, "admin")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/tickets").get_data(as_text=True)).group(1)
+    unit = gateway.city.units[0]
+    page = client.post("/tickets/bulk", data={"codes": [a, b], "action": "refer", "unit": unit.code,
+                                             "csrf_token": token}, follow_redirects=True).get_data(as_text=True)
+    assert "۲ درخواست: انجام شد" in page
+    client.post("/tickets/bulk", data={"codes": [a, c], "action": "assign", "assignee": "op", "csrf_token": token})
+    with gateway.sessions() as s:
+        rows = {t.tracking_code: t for t in s.scalars(select(Ticket))}
+    assert rows[a].unit == rows[b].unit == unit.code and rows[c].unit is None
+    assert rows[a].assignee_id == rows[c].assignee_id is not None and rows[b].assignee_id is None
+    (tmp_path / "none.toml").write_text("")
+    env = dict(os.environ, SMS_GATEWAY_DATABASE_URL=database_url, SMS_GATEWAY_CONFIG=str(tmp_path / "none.toml"))
+    binary = str(Path(sys.executable).parent / "sms-gateway")
+    done = subprocess.run([binary, "tickets", "assign-many", b, "99999999", "--to", "op2", "--now",
+                           clock.now.isoformat()], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and f"{b} done" in done.stdout and "99999999" in done.stderr
+    referred = subprocess.run([binary, "tickets", "refer-many", c, "--unit", unit.code], env=env,
+                              capture_output=True, text=True, timeout=60)
+    assert referred.returncode == 0, referred.stderr
