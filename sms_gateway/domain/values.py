@@ -36,6 +36,11 @@ CONTACT_CHANNEL: dict[str, str] = {Channel.SMS: Channel.SMS, Channel.PHONE: Chan
                                    Channel.OPEN311: Channel.SMS, Channel.BALE: Channel.BALE}
 
 
+# Each channel as staff read it (the queue, a ticket's page, the reports and exports).
+CHANNEL_LABELS: dict[str, str] = {Channel.SMS: "پیامک", Channel.PHONE: "تلفن", Channel.WEB: "وب‌سایت",
+                                  Channel.OPEN311: "اپ/Open311", Channel.BALE: "بله"}
+
+
 class OutboxStatus(StrEnum):
     QUEUED = "queued"
     SENDING = "sending"

@@ -14,11 +14,12 @@ from persiantools.jdatetime import JalaliDateTime
 from ..domain.staff import Viewer
 from ..domain.text import persian_digits
 from ..domain.tickets import STAFF_LABELS
+from ..domain.values import CHANNEL_LABELS
 from . import queue as queue_service
 from .context import Context
 
 HEADERS = ["کد رهگیری", "وضعیت", "دسته", "محله", "منطقه", "فوری", "زمان ثبت", "موعد انجام", "زمان بستن",
-           "شهروند", "متن پیام"]
+           "شهروند", "درگاه", "متن پیام"]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 BOM = "\ufeff"
 
@@ -54,7 +55,8 @@ def _cells(ctx: Context, r: dict[str, Any], zone: str) -> list[str]:
             ctx.city.category_label(r["category"]) if r["category"] else "دسته‌بندی نشده",
             r["neighbourhood"] or "", region, "بله" if r["emergency"] else "",
             jalali_local(r["opened_at"], zone), jalali_local(r["expected_at"], zone),
-            jalali_local(r["closed_at"], zone), persian_digits(r["phone"]), r["text"]]
+            jalali_local(r["closed_at"], zone), persian_digits(r["phone"]),
+            CHANNEL_LABELS.get(r["channel"], r["channel"]), r["text"]]
 
 
 def to_csv(rows: Iterator[list[str]]) -> bytes:

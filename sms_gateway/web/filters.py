@@ -9,6 +9,7 @@ from persiantools.jdatetime import JalaliDateTime
 
 from ..domain.text import persian_digits, persian_number
 from ..domain.tickets import STAFF_LABELS
+from ..domain.values import CHANNEL_LABELS
 from ..services.queue import COUNT_CAP
 
 ACTION_LABELS = {
@@ -21,8 +22,6 @@ ACTION_LABELS = {
 }
 OUTBOUND_STATUS = {"queued": "در صف", "sending": "در حال ارسال", "sent": "ارسال شد", "delivered": "رسید",
                    "failed": "ناموفق", "suppressed": "لغو شده (انصراف)", "superseded": "جایگزین شد"}
-# Where a request came in, as staff read it in the queue, on its page and in the reports.
-CHANNEL_LABELS = {"sms": "پیامک", "phone": "تلفن", "web": "وب‌سایت", "open311": "اپ/Open311", "bale": "بله"}
 VERDICTS = {"asked": "پرسیده شد", "accepted": "راضی", "objected": "معترض"}
 
 

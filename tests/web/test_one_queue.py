@@ -53,6 +53,11 @@ def test_every_channel_is_in_the_one_queue_labelled_and_filterable(client, gatew
         only = client.get(f"/tickets?channel={channel}").get_data(as_text=True)
         assert only.count('class="channel ch-') == 1 and f"ch-{channel}" in only
         assert f"ch-{channel}" in client.get(f"/tickets/{codes[channel]}").get_data(as_text=True)
+    exported = list(csv.reader(io.StringIO(client.get("/tickets.csv").get_data().decode("utf-8-sig"))))
+    column = exported[0].index("درگاه")
+    assert sorted(r[column] for r in exported[1:]) == sorted(LABELS.values())
+    phone_only = list(csv.reader(io.StringIO(client.get("/tickets.csv?channel=phone").get_data().decode("utf-8-sig"))))
+    assert [r[column] for r in phone_only[1:]] == ["تلفن"]
 
 
 def test_reports_break_the_figures_down_by_channel_on_the_page_and_in_the_csv(client, gateway):
