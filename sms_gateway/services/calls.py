@@ -6,6 +6,7 @@ both call `file_call`."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -70,9 +71,10 @@ def caller_phone(raw: str) -> str:
 
 
 def file_call(ctx: Context, viewer: Viewer, phone: str, text: str, category: str, neighbourhood: str,
-              now: datetime, call_id: str = "") -> Filed:
+              now: datetime, call_id: str = "", send: Callable[[int], str] | None = None) -> Filed:
     """Open the caller's request as if they had texted it; raises Refused with the reason. A call filed
-    again with the same call_id (a form sent twice) opens nothing more and gets the same answer."""
+    again with the same call_id (a form sent twice) opens nothing more and gets the same answer. The SMS
+    to the caller, once committed, goes through `send` (the web app's background senders), else now."""
     if viewer.is_unit:
         raise Refused("ثبت تماس کار مرکز ۱۳۷ است، نه واحد اجرایی")
     number, words = caller_phone(phone), clean_text(text)[:MAX_CALL_CHARS]
@@ -92,7 +94,9 @@ def file_call(ctx: Context, viewer: Viewer, phone: str, text: str, category: str
                        raw={"text": words, "staff": viewer.username, "category": category,
                             "neighbourhood": neighbourhood.strip()})
     receipt = intake.receive(ctx, message, now, reply_inline=False)
-    sent = ctx.outbox.deliver(ctx.sessions, receipt.outbound_id, now) if receipt.outbound_id is not None else None
+    sent = None
+    if receipt.outbound_id is not None:
+        sent = send(receipt.outbound_id) if send else ctx.outbox.deliver(ctx.sessions, receipt.outbound_id, now)
     if receipt.ticket_code and not receipt.duplicate:
         with ctx.sessions.begin() as session:
             ticket_id = session.scalar(select(Ticket.id).where(Ticket.tracking_code == receipt.ticket_code))

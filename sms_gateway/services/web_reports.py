@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from math import ceil
@@ -128,7 +129,8 @@ def request_code(ctx: Context, rules: WebRules, phone_text: str, text: str, plac
     return Pending(token, mask_phone(phone))
 
 
-def confirm(ctx: Context, rules: WebRules, token: str, code: str, now: datetime) -> Filed:
+def confirm(ctx: Context, rules: WebRules, token: str, code: str, now: datetime,
+            send: Callable[[int], str] | None = None) -> Filed:
     """The right code files the waiting report as a ticket of channel web; a confirmed report sent again
     gets the same answer. Raises WebRefused for a wrong code, CodeExpired when it cannot be used any more."""
     typed, token = to_latin_digits(code.strip())[:CODE_DIGITS * 2], token[:40]
@@ -154,8 +156,8 @@ def confirm(ctx: Context, rules: WebRules, token: str, code: str, now: datetime)
             raise CodeExpired("کد نادرست بود و تلاش‌ها تمام شد؛ دوباره درخواست را بفرستید تا کد تازه بگیرید.")
         raise WebRefused(persian_digits(f"کد نادرست است؛ {left} بار دیگر می‌توانید امتحان کنید."))
     receipt = intake.receive(ctx, message, now, reply_inline=False)
-    if receipt.outbound_id is not None:
-        ctx.outbox.deliver(ctx.sessions, receipt.outbound_id, now)
+    if receipt.outbound_id is not None:  # committed: through `send` (the web app's senders), else now
+        (send or (lambda i: ctx.outbox.deliver(ctx.sessions, i, now)))(receipt.outbound_id)
     return Filed(receipt.ticket_code, receipt.reply)
 
 

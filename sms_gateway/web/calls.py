@@ -49,12 +49,13 @@ def file_call():
         return _page(form, draft)
     try:
         filed = calls.file_call(gateway.ctx, _viewer(), form["phone"], form["text"], form["category"],
-                                form["neighbourhood"], gateway.clock(), call_id=form["call_id"])
+                                form["neighbourhood"], gateway.clock(), call_id=form["call_id"],
+                                send=gateway.sender.send)
     except Refused as exc:
         flash(str(exc), "error")
         return _page(form, status=400)
     if filed.code is None:
         return _page(form, filed=filed)
     flash("تماس ثبت شد؛ کد رهگیری با پیامک برای تماس‌گیرنده فرستاده شد." if filed.sent == "sent"
-          else "تماس ثبت شد؛ پیامک کد رهگیری در صف ارسال است.", "ok")
+          else "تماس ثبت شد؛ پیامک کد رهگیری برای تماس‌گیرنده فرستاده می‌شود.", "ok")
     return redirect(url_for("dashboard.ticket", code=filed.code))

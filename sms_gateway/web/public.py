@@ -61,7 +61,7 @@ def confirm():
     token, masked = request.form.get("token", "")[:40], request.form.get("masked", "")[:20]
     try:
         filed = web_reports.confirm(gateway.ctx, _rules(gateway), token, request.form.get("code", "")[:20],
-                                    gateway.clock())
+                                    gateway.clock(), send=gateway.sender.send)
     except CodeExpired as exc:
         return _refused("public/report.html", exc, form={"text": "", "place": "", "phone": ""})
     except WebRefused as exc:

@@ -193,3 +193,22 @@ def test_the_command_line_files_a_call_through_the_same_service(gateway, databas
     assert refused.returncode != 0 and "شماره همراه" in refused.stderr
     other = _cli(env, "tickets", "create", "--phone", CALLER, "--text", "چاله", "--channel", "sms")
     assert other.returncode != 0
+
+
+def test_with_background_senders_the_page_answers_before_the_sms_goes(settings, clock):
+    """The web app's senders (send_threads > 0) send the caller's SMS once committed, off the request."""
+    from sms_gateway.web import create_app
+    from tests.conftest import _empty_tables
+
+    app = create_app(settings.replace(send_threads=2), clock=clock)
+    gateway, client = app.extensions["sms_gateway"], app.test_client()
+    try:
+        create_staff(gateway.sessions, "op", PASSWORD, "operator", None, clock())
+        login(client, "op")
+        response = call(client)
+        assert response.status_code == 302
+        assert gateway.sender.wait_idle(10)
+        assert [(r.kind, r.status) for r in outbox(gateway)] == [("ack", "sent")]
+    finally:
+        _empty_tables(gateway.engine)
+        gateway.engine.dispose()
