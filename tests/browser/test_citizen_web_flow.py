@@ -111,3 +111,47 @@ def test_a_citizen_reports_on_the_web_confirms_by_sms_code_and_follows_it(live_s
     assert page.locator("#status-result").count() == 0
 
     assert dialogs == [] and external == []
+
+
+def test_an_operator_types_in_a_call_and_finds_it_in_the_queue_by_channel(live_server, browser, gateway):
+    from sms_gateway.services.staff import create_staff
+
+    create_staff(gateway.sessions, "operator1", "kashan-137-pass", "operator", None, gateway.clock())
+    page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="fa-IR")
+    external = []
+    page.on("request", lambda r: None if r.url.startswith(live_server) else external.append(r.url))
+    page.goto(f"{live_server}/login")
+    page.fill("input[name=username]", "operator1")
+    page.fill("input[name=password]", "kashan-137-pass")
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r".*/tickets$"))
+    page.click("text=ثبت تماس تلفنی")
+    page.wait_for_url(re.compile(r".*/calls/new$"))
+    page.fill("input[name=phone]", "09131112233")
+    page.fill("textarea[name=text]", "تماس گرفت گفت سه روزه زباله های کوچه شون تو فین رو نبردن")
+    page.click("text=خواندن متن")
+    page.wait_for_selector("#call-draft")
+    assert page.locator("select[name=category]").input_value() == "garbage"
+    assert page.locator("input[name=neighbourhood]").input_value() == "فین"
+    page.select_option("select[name=category]", "street_cleaning")  # the operator knows better
+    page.screenshot(path=str(ARTIFACTS / "call-preview.png"), full_page=True)
+    page.click("text=ثبت درخواست")
+    page.wait_for_selector("text=تماس ثبت شد")
+    assert page.locator(".head .channel").inner_text().endswith("تلفن")
+    code = page.url.rsplit("/", 1)[1]
+    with gateway.sessions() as s:
+        ticket = s.scalar(select(Ticket).where(Ticket.tracking_code == code))
+    assert (ticket.channel, ticket.category, ticket.neighbourhood) == ("phone", "street_cleaning", "فین")
+    assert gateway.providers["console"].sent[-1][0] == "+989131112233"
+
+    page.goto(f"{live_server}/tickets")
+    page.select_option("select[name=channel]", "phone")  # the filters submit themselves
+    page.wait_for_url(re.compile(r".*channel=phone.*"))
+    assert page.locator("table.queue tbody tr").count() == 1
+
+    phone = browser.new_page(viewport={"width": 390, "height": 844})
+    phone.context.add_cookies(page.context.cookies())
+    phone.goto(f"{live_server}/calls/new")
+    assert fits_the_screen(phone)
+    phone.screenshot(path=str(ARTIFACTS / "call-phone.png"), full_page=True)
+    assert external == []
