@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from ..adapters.db import CleanString, UTCDateTime
 from ..adapters.models import Citizen, Contact
 from ..domain.values import Channel
 
@@ -21,9 +22,38 @@ class Identity:
     is_new: bool
 
 
+# PostgreSQL: the contact locked (a no-op UPDATE, as in _lock_contact) with its citizen's opt-out, or the
+# citizen and the contact created, in one statement: one round trip for every message. An empty `contact_id`
+# with a `citizen_id` is a citizen made for nothing (a concurrent first message of the number won the
+# contact): the caller deletes it and looks again.
+_IDENTIFY_PG = text("""
+WITH found AS (
+    UPDATE contact SET address = contact.address FROM citizen
+    WHERE contact.channel = :channel AND contact.address = :address AND citizen.id = contact.citizen_id
+    RETURNING contact.id AS contact_id, contact.citizen_id AS citizen_id, citizen.opted_out AS opted_out),
+new_citizen AS (
+    INSERT INTO citizen (opted_out, created_at) SELECT false, :now WHERE NOT EXISTS (SELECT 1 FROM found)
+    RETURNING id),
+new_contact AS (
+    INSERT INTO contact (citizen_id, channel, address, created_at) SELECT id, :channel, :address, :now
+    FROM new_citizen ON CONFLICT (channel, address) DO NOTHING RETURNING id, citizen_id)
+SELECT contact_id, citizen_id, opted_out, false AS is_new FROM found
+UNION ALL SELECT id, citizen_id, false, true FROM new_contact
+UNION ALL SELECT NULL, id, false, true FROM new_citizen WHERE NOT EXISTS (SELECT 1 FROM new_contact)
+""").bindparams(bindparam("channel", type_=CleanString(20)), bindparam("address", type_=CleanString(64)),
+                bindparam("now", type_=UTCDateTime()))
+
+
 def identify(session: Session, channel: str, address: str, now: datetime) -> Identity:
     """The citizen behind (channel, address), created with the contact on first contact."""
+    postgres = session.get_bind().dialect.name == "postgresql"
     for _attempt in range(3):
+        if postgres:
+            row = session.execute(_IDENTIFY_PG, {"channel": channel, "address": address, "now": now}).one()
+            if row.contact_id is not None:
+                return Identity(row.citizen_id, row.contact_id, bool(row.opted_out), row.is_new)
+            session.execute(delete(Citizen).where(Citizen.id == row.citizen_id))
+            continue
         found = _lock_contact(session, channel, address)
         if found is not None:
             return found

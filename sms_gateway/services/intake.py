@@ -18,13 +18,13 @@ from threading import Lock
 from time import perf_counter
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy import text as sql_text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from ..adapters.db import storable, storable_json
+from ..adapters.db import storable, storable_json, table
 from ..adapters.models import InboundMessage, Ticket
 from ..domain.decide import Act, CitizenFacts, Decision, TicketFacts, decide, similar_key
 from ..domain.phones import InvalidPhone, display_phone, is_mobile, normalise_phone
@@ -147,14 +147,19 @@ def _store_failed(ctx: Context, message: Received, address: str, now: datetime, 
 def _store_raw(session: Session, m: Received, address: str, now: datetime, state: str,
                error: str | None = None) -> int | None:
     """INSERT … ON CONFLICT DO NOTHING RETURNING id: None when this provider message is stored already."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(InboundMessage).values(
+    return session.execute(_STORE_RAW[session.get_bind().dialect.name], dict(
         provider=m.provider, provider_message_id=m.message_id, channel=m.channel, sender=address,
         to_number=m.recipient, text=m.text, raw_payload=m.raw, received_at=now, state=state,
-        attempts=0 if state == InboundState.RECEIVED else 1, last_error=error, truncated=False,
-    ).on_conflict_do_nothing(index_elements=["provider", "provider_message_id"]).returning(InboundMessage.id)
-    return session.execute(statement).scalar()
+        attempts=0 if state == InboundState.RECEIVED else 1, last_error=error, truncated=False)).scalar()
+
+
+# The hot path's statements are built once and given their values when run: building one per message
+# cost more CPU than the database spent on it (bench/load.py).
+_STORE_RAW = {name: dialect.insert(table(InboundMessage))
+              .on_conflict_do_nothing(index_elements=["provider", "provider_message_id"]).returning(InboundMessage.id)
+              for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))}
+_PROCESSED = (update(table(InboundMessage)).where(InboundMessage.id == bindparam("inbound_id"))
+              .values(attempts=InboundMessage.attempts + 1))
 
 
 def _content_id(ctx: Context, session: Session, m: Received, address: str, now: datetime) -> Received:
@@ -218,10 +223,10 @@ def _process(ctx: Context, session: Session, inbound_id: int, m: Received, addre
         lifecycle.record_event(session, ticket_id, ACTOR_SYSTEM, Action.NOTE,
                                f"متن پیام {len(m.text)} نویسه بود و برای پردازش به {ctx.max_text_chars} نویسه "
                                "کوتاه شد", now)
-    session.execute(update(InboundMessage).where(InboundMessage.id == inbound_id).values(
-        state=InboundState.PROCESSED, attempts=InboundMessage.attempts + 1, processed_at=now,
-        citizen_id=who.citizen_id, contact_id=who.contact_id, intent=u.intent, ticket_id=ticket_id,
-        reply_text=reply, truncated=len(m.text) > ctx.max_text_chars, last_error=None))
+    session.execute(_PROCESSED, dict(
+        inbound_id=inbound_id, state=InboundState.PROCESSED, processed_at=now, citizen_id=who.citizen_id,
+        contact_id=who.contact_id, intent=u.intent, ticket_id=ticket_id, reply_text=reply,
+        truncated=len(m.text) > ctx.max_text_chars, last_error=None))
     outbound_id = None
     if reply is not None and decision.reply is not None:
         outbound_id = ctx.outbox.queue_reply(
@@ -350,21 +355,26 @@ def _their_tickets(ctx: Context, session: Session, citizen_id: int, now: datetim
     """One query for what decisions read of a known citizen's tickets: the open ones, one awaiting a
     verdict, and today's (for the daily limit)."""
     since = min(ctx.policy.local_day_start(now), now - timedelta(hours=ctx.policy.clarify_hours))
-    rows = session.execute(select(*_TICKET_FACTS).where(
-        Ticket.citizen_id == citizen_id,
-        or_(Ticket.status.in_(sorted(OPEN)), Ticket.verdict == Verdict.ASKED, Ticket.opened_at >= since))).all()
-    return [_facts(r) for r in rows]
+    return [_facts(r) for r in session.execute(_THEIR_TICKETS, {"citizen": citizen_id, "since": since})]
+
+
+_THEIR_TICKETS = select(*_TICKET_FACTS).where(
+    Ticket.citizen_id == bindparam("citizen"),
+    or_(Ticket.status.in_(sorted(OPEN)), Ticket.verdict == Verdict.ASKED, Ticket.opened_at >= bindparam("since")))
 
 
 def _open_similar(ctx: Context, session: Session, key: tuple[str, str], now: datetime) -> TicketFacts | None:
     """The oldest open report of the same problem at the same place of the last `duplicate_days`."""
     category, neighbourhood = key
-    row = session.execute(select(*_TICKET_FACTS).where(
-        Ticket.category == category, Ticket.neighbourhood == neighbourhood,
-        Ticket.opened_at >= now - timedelta(days=ctx.policy.duplicate_days),
-        Ticket.status.in_(sorted(AWAITING_CITY)), Ticket.linked_to_id.is_(None))
-        .order_by(Ticket.opened_at).limit(1)).first()
+    row = session.execute(_OPEN_SIMILAR, {"category": category, "neighbourhood": neighbourhood,
+                                          "since": now - timedelta(days=ctx.policy.duplicate_days)}).first()
     return _facts(row) if row else None
+
+
+_OPEN_SIMILAR = select(*_TICKET_FACTS).where(
+    Ticket.category == bindparam("category"), Ticket.neighbourhood == bindparam("neighbourhood"),
+    Ticket.opened_at >= bindparam("since"), Ticket.status.in_(sorted(AWAITING_CITY)),
+    Ticket.linked_to_id.is_(None)).order_by(Ticket.opened_at).limit(1)
 
 
 def retry_failed(ctx: Context, now: datetime, limit: int = 100) -> int:

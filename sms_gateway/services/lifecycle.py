@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from ..adapters.db import table
 from ..adapters.models import Correction, Ticket, TicketEvent
 from ..adapters.texts import jalali_date
 from ..domain.codes import new_tracking_code
@@ -42,8 +43,8 @@ def record_events(session: Session, events: Iterable[tuple[int, str, str, str]],
     """(ticket id, actor, action, note) events in one statement."""
     rows = [dict(ticket_id=ticket_id, actor=actor[:80], action=action, note=note, at=now)
             for ticket_id, actor, action, note in events]
-    if rows:
-        session.execute(insert(TicketEvent), rows)
+    if rows:  # on the table, not the ORM entity: no unit-of-work bookkeeping for rows nobody reads back
+        session.execute(insert(table(TicketEvent)), rows[0] if len(rows) == 1 else rows)
 
 
 def record_event(session: Session, ticket_id: int, actor: str, action: str, note: str, now: datetime) -> None:
@@ -56,6 +57,9 @@ def expected_at(ctx: Context, opened_at: datetime, category: str | None, emergen
     return opened_at + timedelta(hours=hours)
 
 
+_NEW_TICKET = insert(table(Ticket)).returning(Ticket.id)  # built once, given its values per ticket
+
+
 def open_ticket(ctx: Context, session: Session, *, citizen_id: int, contact_id: int, channel: str,
                 u: Understanding, text: str, now: datetime, ask: str | None = None,
                 link_to: TicketFacts | None = None) -> Opened:
@@ -65,13 +69,13 @@ def open_ticket(ctx: Context, session: Session, *, citizen_id: int, contact_id: 
     emergency = u.intent == "emergency"
     status = link_to.status if link_to else Status.NEEDS_INFO if ask else Status.REGISTERED
     code = new_tracking_code()
-    ticket_id = session.execute(insert(Ticket).values(
+    ticket_id = session.execute(_NEW_TICKET, dict(
         tracking_code=code, citizen_id=citizen_id, contact_id=contact_id, channel=channel, status=status,
         intent=u.intent, category=u.category, neighbourhood=u.neighbourhood, region=u.region, description=text,
         emergency=emergency, opened_at=now, updated_at=now, expected_at=expected_at(ctx, now, u.category, emergency),
         asked=ask, asked_at=now if ask else None, incomplete=False, overdue_notified=False, supervisor_flag=False,
         next_reminder_at=now + timedelta(days=ctx.policy.reminder_days), unread=True, last_citizen_at=now,
-        linked_to_id=link_to.id if link_to else None).returning(Ticket.id)).scalar_one()
+        linked_to_id=link_to.id if link_to else None)).scalar_one()
     events = [(ticket_id, ACTOR_CITIZEN, Action.OPENED, "")]
     if ask:
         events.append((ticket_id, ACTOR_SYSTEM, Action.ASKED, ask))
