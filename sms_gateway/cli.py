@@ -620,7 +620,8 @@ def classify() -> None:
     from .understanding import Classifier
     from .understanding.evaluate import classify_lines
 
-    classify_lines(Classifier(load_city(_settings().city_data)), sys.stdin, sys.stdout)
+    settings = _settings()
+    classify_lines(Classifier(load_city(settings.city_data)), sys.stdin, sys.stdout, settings.max_text_chars)
 
 
 @main.command()

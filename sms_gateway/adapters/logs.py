@@ -14,17 +14,28 @@ _RESERVED = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
 
 @lru_cache(maxsize=1)
-def _token_path() -> re.Pattern[str]:
+def _token_providers() -> frozenset[str]:
     """Every provider whose webhook URL carries its secret, from the registry: a new one is masked too."""
     from ..providers import PROVIDERS
 
-    names = sorted(name for name, cls in PROVIDERS.items() if cls.token_in_path)
-    return re.compile(r"^(/+webhooks/+(?:" + "|".join(map(re.escape, names)) + r"))/+[^/]*")
+    return frozenset(name.lower() for name, cls in PROVIDERS.items() if cls.token_in_path)
+
+
+# A segment that could be a secret: webhook tokens are 24+ URL-safe characters, bot tokens digits:letters.
+# Tracking codes (8 digits), file names (with a dot) and route words stay readable.
+_SECRET_LIKE = re.compile(r"[A-Za-z0-9_\-:~]{16,}")
 
 
 def safe_path(path: str) -> str:
-    """/webhooks/kavenegar/<token>/sms → /webhooks/kavenegar/***/sms, also on paths that match no route."""
-    return _token_path().sub(r"\1/***", path)
+    """/webhooks/kavenegar/<token>/sms → /webhooks/kavenegar/***/sms, on any path, route or not: the
+    segment after a token-carrying provider's name under /webhooks (any case, any number of slashes),
+    and anywhere any segment long enough to be a token (a near miss such as /kavenegar/<token>/sms)."""
+    segments = path.split("/")
+    named = [n for n, seg in enumerate(segments) if seg]
+    for i, n in enumerate(named[:-1]):
+        if segments[n].lower() in _token_providers() and i > 0 and segments[named[i - 1]].lower() == "webhooks":
+            segments[named[i + 1]] = "***"
+    return "/".join("***" if _SECRET_LIKE.fullmatch(seg) else seg for seg in segments)
 
 
 class JsonFormatter(logging.Formatter):

@@ -14,22 +14,25 @@ class InvalidPhone(ValueError):
 
 
 def normalise_phone(raw: str) -> str:
-    """'09121234567', '989121234567', '+98 912 123 4567', '+0098 912…', '۰۹۱۲…' → '+989121234567'."""
+    """One form for every way a number is written: '09121234567', '989121234567', '+98 912 123 4567',
+    '+0098 912…', '0098…', '+98 0912…', '۰۹۱۲…' → '+989121234567'; Iranian landlines likewise ('031 5544 3322'
+    → '+983155443322'); foreign numbers with + or 00 as +…; short codes as given."""
     digits = _NOISE.sub("", to_latin_digits(raw or ""))
-    plus = digits.startswith("+")
+    international = digits.startswith("+")
     digits = digits.lstrip("+")
     if not re.fullmatch(r"\d{4,15}", digits):
         raise InvalidPhone(f"not a phone number: {raw!r}")
-    if digits.startswith("0098"):
-        digits = "98" + digits[4:]
-        plus = True
-    if digits.startswith("98") and len(digits) == 12 and digits[2] == "9":
-        return "+" + digits
-    if digits.startswith("09") and len(digits) == 11:
+    if digits.startswith("00"):  # the international prefix as dialled, also after a +: +0098…
+        digits, international = digits[2:], True
+    if digits.startswith("98") and (international or len(digits) in (12, 13)):
+        national = digits[2:].removeprefix("0")  # the trunk 0 kept after the country code: +98 0912…
+        if len(national) == 10:
+            return "+98" + national
+    if digits.startswith("0") and len(digits) == 11:
         return "+98" + digits[1:]
     if digits.startswith("9") and len(digits) == 10:
         return "+98" + digits
-    return ("+" if plus else "") + digits  # a short code, landline or foreign number: kept as given
+    return ("+" if international else "") + digits  # a short code or foreign number: kept as given
 
 
 def is_mobile(phone: str) -> bool:

@@ -94,18 +94,55 @@ def read_corpus(path: str) -> list[dict[str, Any]]:
         return [json.loads(line) for line in fh if line.strip()]
 
 
-def classify_lines(classifier: Classifier, lines: Iterable[str], out: TextIO, max_chars: int = 1600,
-                   max_line: int = 65536) -> None:
-    """JSON lines {"text": …} in, one JSON answer per line out, flushed as it goes; never raises on a line."""
-    for line_no, line in enumerate(lines, 1):
-        if not line.strip():
+MAX_LINE_CHARS = 16 * 2**20  # a longer line is skipped unread: what is read of a line is held in memory
+
+
+def classify_lines(classifier: Classifier, lines: Iterable[str] | TextIO, out: TextIO, max_chars: int = 1600,
+                   max_line: int = MAX_LINE_CHARS) -> None:
+    """JSON lines {"text": …} in, one JSON answer per line out, flushed as it goes; never raises on a line.
+
+    As intake does, a text longer than `max_chars` is read cut to it (the answer says `truncated` and the
+    whole length); a line nested too deeply, not JSON, or over `max_line` characters is one clear error."""
+    source = bounded_lines(lines, max_line) if hasattr(lines, "readline") else iter(lines)
+    for line_no, line in enumerate(source, 1):
+        if line is not None and not line.strip():
             continue
-        try:
-            if len(line) > max_line:
-                raise ValueError("line too long")
-            text = json.loads(line)["text"]
-            result = classifier.classify(text[:max_chars] if isinstance(text, str) else "").as_json()
-        except (ValueError, KeyError, TypeError, RecursionError):
-            result = {"error": f"line {line_no}: expected a JSON object with a text field"}
-        out.write(json.dumps(result, ensure_ascii=False) + "\n")
+        out.write(json.dumps(_classify_line(classifier, line, line_no, max_chars, max_line), ensure_ascii=False)
+                  + "\n")
         out.flush()
+
+
+def _classify_line(classifier: Classifier, line: str | None, line_no: int, max_chars: int,
+                   max_line: int) -> dict[str, Any]:
+    if line is None or len(line) > max_line:
+        return {"error": f"line {line_no}: longer than {max_line} characters, skipped"}
+    try:
+        value = json.loads(line)
+    except RecursionError:
+        return {"error": f"line {line_no}: nested too deeply"}
+    except ValueError:
+        return {"error": f"line {line_no}: not JSON"}
+    text = value.get("text") if isinstance(value, dict) else None
+    if not isinstance(text, str):
+        return {"error": f"line {line_no}: expected a JSON object with a text field"}
+    result = classifier.classify(text[:max_chars]).as_json()
+    if len(text) > max_chars:
+        result.update(truncated=True, chars=len(text))
+    return result
+
+
+def bounded_lines(stream: Any, limit: int) -> Iterable[str | None]:
+    """The lines of `stream`, each read at most `limit` characters at a time; None for a longer one, whose
+    rest is skipped without being kept."""
+    while True:
+        line = stream.readline(limit + 1)
+        if not line:
+            return
+        if len(line) <= limit or line.endswith("\n"):
+            yield line
+            continue
+        while True:
+            rest = stream.readline(limit)
+            if not rest or rest.endswith("\n"):
+                break
+        yield None

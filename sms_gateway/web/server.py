@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import unquote
 
 from ..adapters.logs import safe_path
 from ..settings import Settings
@@ -41,7 +42,7 @@ class RequestLineLimit:
         size = len(environ.get("REQUEST_METHOD", "")) + len(uri) + len(environ.get("SERVER_PROTOCOL", "")) + 2
         if size <= self.limit:
             return self.app(environ, start_response)
-        path = safe_path(uri.split("?", 1)[0])
+        path = safe_path(unquote(uri.split("?", 1)[0]))
         log.warning("request line of %d bytes refused with 414 (limit %d): %s %s", size, self.limit,
                     environ.get("REQUEST_METHOD", ""), path,
                     extra={"method": environ.get("REQUEST_METHOD", ""), "path": path, "status": 414, "bytes": size})
