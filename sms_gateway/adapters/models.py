@@ -74,6 +74,9 @@ class Ticket(Base):
                       Index("ix_ticket_unit_opened", "unit", "opened_at"),
                       Index("ix_ticket_unit_closed", "unit", "closed_at"),
                       Index("ix_ticket_assignee_opened", "assignee_id", "opened_at"),
+                      # a unit's and a colleague's status chips, counted from the index
+                      Index("ix_ticket_unit_status", "unit", "status", "opened_at"),
+                      Index("ix_ticket_assignee_status", "assignee_id", "status", "opened_at"),
                       Index("ix_ticket_updated", "updated_at"),  # the live queue's "what changed since"
                       # emergencies no one has taken yet, pinned on top of the queue
                       Index("ix_ticket_pinned", "opened_at", postgresql_where=PINNED, sqlite_where=PINNED),

@@ -58,7 +58,7 @@ def visible(viewer: Viewer) -> ColumnElement[bool]:
     if viewer.is_unit:
         return Ticket.unit == viewer.unit if viewer.unit else Ticket.id.is_(None)
     if viewer.is_admin or viewer.region is None:
-        return Ticket.id.is_not(None)
+        return true()  # not «id IS NOT NULL»: that reads the row, where a count could read only an index
     return or_(Ticket.region == viewer.region, Ticket.region.is_(None))
 
 
