@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from ..services import calls
@@ -35,6 +35,22 @@ def _page(form: dict[str, str], draft: calls.Draft | None = None, filed: calls.F
 @login_required
 def new_call():
     return _page({"phone": "", "text": "", "category": "", "neighbourhood": "", "call_id": uuid.uuid4().hex})
+
+
+@bp.post("/calls/understand")
+@login_required
+def understand():
+    """What understanding reads in the text typed so far, for the page to pre-fill as the operator types
+    (same origin, the CSRF token in the X-CSRFToken header); the operator's own choices are kept."""
+    gateway, body = _gateway(), request.get_json(silent=True) or {}
+    if not isinstance(body, dict):
+        body = {}
+    text, category, neighbourhood = (str(body.get(k, ""))[:calls.MAX_CALL_CHARS] for k in
+                                     ("text", "category", "neighbourhood"))
+    d = calls.understand(gateway.ctx, text, category[:40], neighbourhood[:80])
+    return jsonify(category=d.category, neighbourhood=d.neighbourhood, region=d.region,
+                   region_label=gateway.city.region_name(d.region), emergency=d.emergency,
+                   emergency_service=d.emergency_service, identity_bound=d.identity_bound)
 
 
 @bp.post("/calls/new")

@@ -129,6 +129,8 @@ def test_an_operator_types_in_a_call_and_finds_it_in_the_queue_by_channel(live_s
     page.wait_for_url(re.compile(r".*/calls/new$"))
     page.fill("input[name=phone]", "09131112233")
     page.fill("textarea[name=text]", "تماس گرفت گفت سه روزه زباله های کوچه شون تو فین رو نبردن")
+    sync_api.expect(page.locator("select[name=category]")).to_have_value("garbage")  # filled as it was typed
+    sync_api.expect(page.locator("input[name=neighbourhood]")).to_have_value("فین")
     page.click("text=خواندن متن")
     page.wait_for_selector("#call-draft")
     assert page.locator("select[name=category]").input_value() == "garbage"

@@ -212,3 +212,25 @@ def test_with_background_senders_the_page_answers_before_the_sms_goes(settings, 
     finally:
         _empty_tables(gateway.engine)
         gateway.engine.dispose()
+
+
+def test_the_page_asks_what_understanding_reads_as_the_operator_types(client, gateway, staff):
+    login(client, "op")
+    token = csrf(client, "/calls/new")
+    read = client.post("/calls/understand", json={"text": GARBAGE_FIN}, headers={"X-CSRFToken": token})
+    assert read.status_code == 200 and read.get_json() == {
+        "category": "garbage", "neighbourhood": "فین", "region": 4, "region_label": gateway.city.region_name(4),
+        "emergency": False, "emergency_service": None, "identity_bound": False}
+    chosen = client.post("/calls/understand", json={"text": GARBAGE_FIN, "category": "asphalt",
+                                                    "neighbourhood": "بهارستان"}, headers={"X-CSRFToken": token})
+    assert (chosen.get_json()["category"], chosen.get_json()["region"]) == ("asphalt", 2)
+    gas = client.post("/calls/understand", json={"text": "بوی گاز شدید تو کوچه میاد"}, headers={"X-CSRFToken": token})
+    assert gas.get_json()["emergency"] is True and gas.get_json()["emergency_service"] == "194"
+    assert client.post("/calls/understand", json={"text": GARBAGE_FIN}).status_code == 400  # no CSRF token
+    assert client.post("/calls/understand", data="[1]", content_type="application/json",
+                       headers={"X-CSRFToken": token}).get_json()["category"] is None
+    with gateway.sessions() as s:
+        assert s.scalar(select(func.count(InboundMessage.id))) == 0
+    client.post("/logout", data={"csrf_token": token})
+    assert client.post("/calls/understand", json={"text": GARBAGE_FIN},
+                       headers={"X-CSRFToken": token}).status_code in (302, 401)
