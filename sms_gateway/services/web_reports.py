@@ -212,10 +212,10 @@ def look_up(ctx: Context, rules: WebRules, code: str, phone_text: str, address: 
             select(Contact.citizen_id).where(Contact.channel == Channel.SMS, Contact.address == phone))))
         if t is None:
             return None
-        place = ", ".join(p for p in (t.neighbourhood, ctx.city.region_name(t.region)) if p)
+        place = "، ".join(p for p in (t.neighbourhood, ctx.city.region_name(t.region)) if p)
         return PublicStatus(t.tracking_code, CITIZEN_LABELS.get(t.status, t.status),
                             ctx.city.category_label(t.category) if t.category else "در دست بررسی",
-                            place.replace(", ", "، ") or "نامشخص", t.opened_at, t.expected_at, t.closed_at)
+                            place or "نامشخص", t.opened_at, t.expected_at, t.closed_at)
 
 
 def _take(session: Session, what: str, limit: int, rules: WebRules, now: datetime, said: str) -> None:
