@@ -62,3 +62,12 @@ def test_follow_up_settings_from_toml_and_environment(tmp_path):
     s = load_settings(environ={"SMS_GATEWAY_CONFIG": str(path),
                                "SMS_GATEWAY_BLOCKED_NUMBERS": "09120000000, +989351112233"})
     assert s.blocked_numbers == ("09120000000", "+989351112233")
+
+
+def test_the_example_config_loads_as_it_is_shipped():
+    from pathlib import Path
+
+    from sms_gateway.settings import load_settings
+
+    example = Path(__file__).resolve().parents[2] / "config.example.toml"
+    assert load_settings(environ={}, path=example).web_code_minutes == 10
