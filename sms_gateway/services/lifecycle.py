@@ -2,11 +2,12 @@
 reports that follow them), verdicts and corrections, each with the follow-up SMS it causes."""
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import Insert, Integer, bindparam, insert, or_, select, union_all, update
 from sqlalchemy.orm import Session
 
 from ..adapters.db import table
@@ -69,21 +70,53 @@ def open_ticket(ctx: Context, session: Session, *, citizen_id: int, contact_id: 
     emergency = u.intent == "emergency"
     status = link_to.status if link_to else Status.NEEDS_INFO if ask else Status.REGISTERED
     code = new_tracking_code()
-    ticket_id = session.execute(_NEW_TICKET, dict(
+    values = dict(
         tracking_code=code, citizen_id=citizen_id, contact_id=contact_id, channel=channel, status=status,
         intent=u.intent, category=u.category, neighbourhood=u.neighbourhood, region=u.region, description=text,
         emergency=emergency, opened_at=now, updated_at=now, expected_at=expected_at(ctx, now, u.category, emergency),
         asked=ask, asked_at=now if ask else None, incomplete=False, overdue_notified=False, supervisor_flag=False,
         next_reminder_at=now + timedelta(days=ctx.policy.reminder_days), unread=True, last_citizen_at=now,
-        linked_to_id=link_to.id if link_to else None)).scalar_one()
-    events = [(ticket_id, ACTOR_CITIZEN, Action.OPENED, "")]
+        linked_to_id=link_to.id if link_to else None)
+    events: list[tuple[int | None, str, str, str]] = [(None, ACTOR_CITIZEN, Action.OPENED, "")]  # None: this one
     if ask:
-        events.append((ticket_id, ACTOR_SYSTEM, Action.ASKED, ask))
+        events.append((None, ACTOR_SYSTEM, Action.ASKED, ask))
     if link_to is not None:
-        events += [(ticket_id, ACTOR_SYSTEM, Action.LINKED, link_to.code),
-                   (link_to.id, ACTOR_SYSTEM, Action.LINKED, code)]
-    record_events(session, events, now)
+        events += [(None, ACTOR_SYSTEM, Action.LINKED, link_to.code), (link_to.id, ACTOR_SYSTEM, Action.LINKED, code)]
+    if session.get_bind().dialect.name == "postgresql":  # the ticket and its events in one round trip
+        binds = {f"t_{k}": v for k, v in values.items()} | {"e_at": now}
+        for n, (other, actor, action, note) in enumerate(events):
+            binds |= {f"e_ticket_{n}": other, f"e_actor_{n}": actor, f"e_action_{n}": action, f"e_note_{n}": note}
+        written = session.execute(_ticket_with_events(tuple(other is None for other, *_ in events)), binds)
+        ticket_id = next(row.ticket_id for row in written if row.action == Action.OPENED)
+    else:
+        ticket_id = session.execute(_NEW_TICKET, values).scalar_one()
+        record_events(session, [(ticket_id if other is None else other, actor, action, note)
+                                 for other, actor, action, note in events], now)
     return Opened(ticket_id, code, status)
+
+
+_TICKET_COLUMNS = ("tracking_code", "citizen_id", "contact_id", "channel", "status", "intent", "category",
+                   "neighbourhood", "region", "description", "emergency", "opened_at", "updated_at", "expected_at",
+                   "asked", "asked_at", "incomplete", "overdue_notified", "supervisor_flag", "next_reminder_at",
+                   "unread", "last_citizen_at", "linked_to_id")
+
+
+@functools.cache
+def _ticket_with_events(own: tuple[bool, ...]) -> Insert:
+    """PostgreSQL: INSERT the ticket in a CTE and its events (`own`: whether each is the new ticket's,
+    else another's, the linked primary) from it; returns the events' (ticket_id, action). One statement
+    per shape, built once."""
+    tickets, events = table(Ticket), table(TicketEvent)
+    new = insert(tickets).values({c: bindparam(f"t_{c}", type_=tickets.c[c].type) for c in _TICKET_COLUMNS}) \
+        .returning(tickets.c.id).cte("new_ticket")
+    rows = [select(new.c.id if mine else bindparam(f"e_ticket_{n}", type_=Integer()),
+                   bindparam(f"e_actor_{n}", type_=events.c.actor.type),
+                   bindparam(f"e_action_{n}", type_=events.c.action.type),
+                   bindparam(f"e_note_{n}", type_=events.c.note.type),
+                   bindparam("e_at", type_=events.c.at.type)).select_from(new)
+            for n, mine in enumerate(own)]
+    return insert(events).from_select(["ticket_id", "actor", "action", "note", "at"], union_all(*rows)) \
+        .returning(events.c.ticket_id, events.c.action).add_cte(new)
 
 
 def refer(ctx: Context, session: Session, ticket: Ticket, unit: str, label: str, actor: str, note: str,
