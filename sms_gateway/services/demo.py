@@ -95,6 +95,14 @@ def _plan(ctx: Context, steps: list[Step], code: str, phone: str, opened: dateti
         heapq.heappush(steps, (when, order * 10 + n, code, step, phone))
 
 
+def _unit_of(ctx: Context, code: str) -> str | None:
+    """The unit the 137 centre would refer this demo ticket to: its category's, in its region."""
+    with ctx.sessions() as session:
+        found = session.execute(select(Ticket.category, Ticket.region).where(Ticket.tracking_code == code)).first()
+    unit = ctx.city.unit_for(found.category, found.region) if found else None
+    return unit.code if unit else None
+
+
 def _run_until(ctx: Context, steps: list[Step], moment: datetime, rng: random.Random) -> None:
     """Carry out the staff actions and citizen verdicts due before `moment`, with what the scheduler
     would have done meanwhile."""
@@ -108,7 +116,10 @@ def _run_until(ctx: Context, steps: list[Step], moment: datetime, rng: random.Ra
         else:
             note = rng.choice(NOT_DOABLE_REASONS) if step == Status.NOT_DOABLE else ""
             try:
-                tickets.change_status(ctx, command_line_viewer(rng.choice(STAFF)), code, step, note, when)
+                if step == Status.REFERRED and (unit := _unit_of(ctx, code)):
+                    tickets.refer_to_unit(ctx, command_line_viewer(rng.choice(STAFF)), code, unit, "", when)
+                else:
+                    tickets.change_status(ctx, command_line_viewer(rng.choice(STAFF)), code, step, note, when)
             except tickets.Refused:
                 continue  # a linked report already moved along with its first
         ctx.outbox.send_due(ctx.sessions, when)
