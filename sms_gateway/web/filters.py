@@ -10,7 +10,7 @@ from persiantools.jdatetime import JalaliDateTime
 from ..domain.text import persian_digits, persian_number
 from ..domain.tickets import STAFF_LABELS
 from ..domain.values import CHANNEL_LABELS
-from ..services.queue import COUNT_CAP
+from ..services import queue as queue_service
 
 ACTION_LABELS = {
     "opened": "ثبت درخواست", "status": "تغییر وضعیت", "reply": "پاسخ کارشناس", "corrected": "اصلاح",
@@ -45,7 +45,7 @@ def init_filters(app, timezone: str, city) -> None:
 
     def fa_count(n: int, capped: bool | None = None) -> str:
         """«۱۲٬۳۴۵», and «۱۰٬۰۰۰+» for a count that stopped at the cap."""
-        at_least = n >= COUNT_CAP if capped is None else capped
+        at_least = n >= queue_service.COUNT_CAP if capped is None else capped
         return persian_digits(f"{n:,}".replace(",", "٬")) + ("+" if at_least else "")
 
     app.jinja_env.filters.update(
@@ -65,5 +65,5 @@ def init_filters(app, timezone: str, city) -> None:
         channel_label=lambda c: CHANNEL_LABELS.get(c, c or "—"),
         verdict_label=lambda v: VERDICTS.get(v, "—") if v else "—",
     )
-    app.jinja_env.globals.update(COUNT_CAP=COUNT_CAP, STATUS_LABELS=STAFF_LABELS, CATEGORIES=categories, CITY=city,
-                                 PLACES=[p.name for p in city.places], CHANNELS=CHANNEL_LABELS)
+    app.jinja_env.globals.update(COUNT_CAP=queue_service.COUNT_CAP, STATUS_LABELS=STAFF_LABELS, CATEGORIES=categories,
+                                 CITY=city, PLACES=[p.name for p in city.places], CHANNELS=CHANNEL_LABELS)

@@ -245,3 +245,16 @@ def test_bulk_refer_to_a_unit_and_assign_to_a_colleague(client, people, gateway,
     referred = subprocess.run([binary, "tickets", "refer-many", c, "--unit", unit.code], env=env,
                               capture_output=True, text=True, timeout=60)
     assert referred.returncode == 0, referred.stderr
+
+
+def test_chips_count_up_to_the_cap_and_go_without_figures_past_the_budget(client, people, monkeypatch):  # noqa: F811
+    from sms_gateway.services import queue as queue_service
+    say(client, REGION_4)
+    say(client, REGION_2, "09130000000")
+    login(client, "admin")
+    assert re.search(r"ثبت شده <b>۲</b>", client.get("/tickets").get_data(as_text=True))
+    monkeypatch.setattr(queue_service, "COUNT_CAP", 2)
+    assert re.search(r"ثبت شده <b>۲\+</b>", client.get("/tickets").get_data(as_text=True))
+    monkeypatch.setattr(queue_service, "counts", lambda *args: None)
+    page = client.get("/tickets").get_data(as_text=True)
+    assert "ثبت شده</a>" in page and len(_codes(page, "rows")) == 2
