@@ -5,7 +5,9 @@ reports, provider retries of the same delivery, status queries with and without 
 opt-ins. Staff change statuses and reply through the same entry points as the dashboard; the scheduler's
 run (`run_due`) goes every couple of seconds with a simulated `now` that moves through the hour (from 10:00
 Tehran, so quiet hours never depend on the wall clock). On the way one gunicorn worker is killed with
-SIGKILL; its master starts another. Providers' send APIs are a local fake that records every send.
+SIGKILL; its master starts another. Providers' send APIs are a local fake that records every send. Web and
+scheduler share one simulated clock (the server is `sms-gateway serve`'s own, given that clock), so leases
+and quiet hours mean what they mean in production.
 
 Prints messages in, tickets, SMS out, lost (acknowledged but not stored, or never acknowledged), duplicated
 (a delivery stored twice, a report ticketed twice, one outbound message reaching the panel twice) and errors
@@ -290,8 +292,27 @@ def staff_and_scheduler(config: Path, stop: threading.Event, clock, rng: random.
                     counts[f"staff error: {type(exc).__name__}"] += 1
             time.sleep(0.3)
         counts["scheduler: sent"] += len(run_due(gateway, clock() + timedelta(minutes=30)))  # drain the backoffs
+        # (half an hour past the end: nothing is in flight then, so a lease may end)
     finally:
         gateway.engine.dispose()
+
+
+def simulated_clock(sim_start: datetime, wall_start: float, speed: float):
+    """The soak's one clock, the same in every process: the simulated hour moving `speed` times as fast as
+    the wall clock from `wall_start` (time.time())."""
+    def clock() -> datetime:
+        return sim_start + timedelta(seconds=(time.time() - wall_start) * speed)
+    return clock
+
+
+def serve_child(port: int, workers: int, sim_start: str, wall_start: float, speed: float) -> None:
+    """`sms-gateway serve`'s own server (request-line guard, app built before the fork, a pool per worker)
+    on the simulated clock."""
+    from sms_gateway.settings import load_settings
+    from sms_gateway.web.server import run
+
+    run(load_settings(), "127.0.0.1", port, workers, 4, "warning",
+        clock=simulated_clock(datetime.fromisoformat(sim_start), wall_start, speed))
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -316,16 +337,17 @@ def main(argv: list[str] | None = None) -> dict:
     exe = str(Path(sys.executable).parent / "sms-gateway")
     subprocess.run([exe, "db", "upgrade"], env=env, check=True, capture_output=True)
     log = (tmp / "serve.log").open("w")
-    server = subprocess.Popen([exe, "serve", "--port", str(port), "--workers", str(args.workers), "--threads", "4"],
+    duration = args.minutes * 60
+    sim_start, wall_start = simulated_start(datetime.now(UTC)), time.time() + 5
+    clock = simulated_clock(sim_start, wall_start, 3600 / duration)
+    server = subprocess.Popen([sys.executable, __file__, "--serve-child", str(port), str(args.workers),
+                               sim_start.isoformat(), str(wall_start), str(3600 / duration)],
                               env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     counts: Counter[str] = Counter()
     try:
         wait_for(port)
-        duration = args.minutes * 60
-        started, sim_start = time.monotonic(), simulated_start(datetime.now(UTC))
-
-        def clock() -> datetime:
-            return sim_start + timedelta(hours=1) * min((time.monotonic() - started) / duration, 1.0)
+        time.sleep(max(0.0, wall_start - time.time()))
+        started = time.monotonic()
 
         stop = threading.Event()
         back_office = threading.Thread(target=staff_and_scheduler, args=(config, stop, clock, random.Random(
@@ -444,4 +466,7 @@ def print_figures(f: dict, args, sim_start: datetime) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--serve-child"]:
+        serve_child(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], float(sys.argv[5]), float(sys.argv[6]))
+    else:
+        main()

@@ -67,13 +67,15 @@ def check_port(host: str, port: int) -> None:
                             f"`sms-gateway serve --port {port + 1}` or `make run PORT={port + 1}`") from None
 
 
-def run(settings: Settings, host: str, port: int, workers: int, threads: int, log_level: str = "info") -> None:
+def run(settings: Settings, host: str, port: int, workers: int, threads: int, log_level: str = "info",
+        clock: Any = None) -> None:
+    """gunicorn (gthread) serving the app; `clock` for a soak that compresses time (the real one by default)."""
     from gunicorn.app.base import BaseApplication
 
     from . import create_app
 
     check_port(host, port)
-    app = create_app(settings)
+    app = create_app(settings, clock=clock)
     limit = request_line_limit(settings)
     served = RequestLineLimit(app, limit)
 
