@@ -199,3 +199,21 @@ def test_linked_reports_follow_their_primary_to_the_unit(gateway, clock):
     tickets.change_status(gateway.ctx, unit, first, "done", "", clock())
     with gateway.sessions() as s:
         assert s.scalar(select(Ticket.status).where(Ticket.tracking_code == second)) == "done"
+
+
+def test_a_new_role_of_unit_needs_its_department_and_ends_the_sessions(gateway, clock):
+    from sms_gateway.services.staff import session_id_of, set_role
+
+    user = create_staff(gateway.sessions, "ali", "long-enough-1", "operator", 2, clock())
+    before = session_id_of(gateway.sessions, user.id)
+    with pytest.raises(StaffError):
+        set_role(gateway.sessions, user.id, "unit", 2, None, gateway.city)
+    set_role(gateway.sessions, user.id, "unit", 2, "urban_services", gateway.city)
+    assert session_id_of(gateway.sessions, user.id) != before
+    with gateway.sessions() as s:
+        from sms_gateway.adapters.models import StaffUser
+
+        assert viewer_of(s.get(StaffUser, user.id)).unit == "urban_services:2"
+    set_role(gateway.sessions, user.id, "operator", 2, "urban_services", gateway.city)
+    with gateway.sessions() as s:
+        assert s.get(StaffUser, user.id).department is None

@@ -136,3 +136,31 @@ def test_weekly_audit_review_and_per_unit_report(app, gateway, clock):
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
     assert rows[0][0] == "واحد" and rows[1][0] == "خدمات شهری منطقه ۲"
     assert rows[1][1] == "۵" and rows[1][8:] == ["۳", "۱", "۱"]
+
+
+def test_every_desk_action_is_an_event_on_the_ticket_page(app, gateway, clock):
+    people(gateway)
+    centre, unit, sup = app.test_client(), app.test_client(), app.test_client()
+    code = say(centre, REGION_2)
+    login(centre, "op")
+    login(unit, "khadamat2")
+    login(sup, "sup")
+    post(centre, f"/tickets/{code}/refer", {"unit": "urban_services"}, f"/tickets/{code}")
+    post(centre, f"/tickets/{code}/refer", {"unit": "urban_services:2", "note": "منطقه ۲ است"}, f"/tickets/{code}")
+    post(centre, f"/tickets/{code}/assign", {"assignee": "zahra"}, f"/tickets/{code}")
+    post(centre, f"/tickets/{code}/note", {"text": "با پیمانکار تماس گرفته شد"}, f"/tickets/{code}")
+    post(unit, f"/tickets/{code}/return", {"reason": "کار فضای سبز است"}, f"/tickets/{code}")
+    post(centre, f"/tickets/{code}/refer", {"unit": "urban_services:2"}, f"/tickets/{code}")
+    post(unit, f"/tickets/{code}/status", {"status": "done", "note": ""}, f"/tickets/{code}")
+    clock.advance(days=7)
+    run_audit(gateway, clock())
+    with gateway.sessions() as s:
+        sample = s.scalar(select(AuditSample.id))
+    post(sup, f"/review/{sample}", {"outcome": "sound", "note": "خوب بود"}, "/review")
+    page = sup.get(f"/tickets/{code}").get_data(as_text=True)
+    thread = page.split('aria-label="گفتگو و رویدادها"')[1].split("</section>")[0]
+    for label in ("ارجاع به واحد", "ارجاع به همکار", "بازگشت به مرکز ۱۳۷", "نمونه بازبینی", "بازبینی"):
+        assert f"<b>{label}</b>" in thread, label
+    assert "خدمات شهری منطقه ۲: منطقه ۲ است" in thread and "درست: خوب بود" in thread
+    notes = page.split('id="notes"')[1].split("</section>")[0]
+    assert "با پیمانکار تماس گرفته شد" in notes and "با پیمانکار" not in thread
