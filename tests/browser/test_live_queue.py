@@ -93,4 +93,10 @@ def test_live_queue_unread_pinned_and_bulk_close(live_server, browser, gateway, 
     assert "۱۴۰۵/۰۷/۰۱ تا ۱۴۰۵/۱۲/۲۹" in page.locator("h1").inner_text()
     page.screenshot(path=str(SCREENS / "reports-half-year.png"), full_page=True)
 
+    phone = browser.new_page(viewport={"width": 390, "height": 844})
+    phone.context.add_cookies(page.context.cookies())
+    phone.goto(f"{live_server}/tickets")
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    phone.screenshot(path=str(SCREENS / "queue-phone.png"), full_page=True)
+
     assert dialogs == [] and external == []
