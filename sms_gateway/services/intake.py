@@ -159,7 +159,11 @@ _STORE_RAW = {name: dialect.insert(table(InboundMessage))
               .on_conflict_do_nothing(index_elements=["provider", "provider_message_id"]).returning(InboundMessage.id)
               for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))}
 _PROCESSED = (update(table(InboundMessage)).where(InboundMessage.id == bindparam("inbound_id"))
-              .values(attempts=InboundMessage.attempts + 1))
+              .values(attempts=InboundMessage.attempts + 1, last_error=None, **{
+                  c: bindparam(f"p_{c}", type_=table(InboundMessage).c[c].type) for c in (
+                      "state", "processed_at", "citizen_id", "contact_id", "intent", "ticket_id", "reply_text",
+                      "truncated")})
+              .returning(InboundMessage.id))  # RETURNING: it can ride in the reply's statement (outbox.queue_reply)
 
 
 def _content_id(ctx: Context, session: Session, m: Received, address: str, now: datetime) -> Received:
@@ -223,16 +227,18 @@ def _process(ctx: Context, session: Session, inbound_id: int, m: Received, addre
         lifecycle.record_event(session, ticket_id, ACTOR_SYSTEM, Action.NOTE,
                                f"متن پیام {len(m.text)} نویسه بود و برای پردازش به {ctx.max_text_chars} نویسه "
                                "کوتاه شد", now)
-    session.execute(_PROCESSED, dict(
-        inbound_id=inbound_id, state=InboundState.PROCESSED, processed_at=now, citizen_id=who.citizen_id,
-        contact_id=who.contact_id, intent=u.intent, ticket_id=ticket_id, reply_text=reply,
-        truncated=len(m.text) > ctx.max_text_chars, last_error=None))
+    processed = dict(
+        inbound_id=inbound_id, p_state=InboundState.PROCESSED, p_processed_at=now, p_citizen_id=who.citizen_id,
+        p_contact_id=who.contact_id, p_intent=u.intent, p_ticket_id=ticket_id, p_reply_text=reply,
+        p_truncated=len(m.text) > ctx.max_text_chars)
     outbound_id = None
-    if reply is not None and decision.reply is not None:
+    if reply is not None and decision.reply is not None:  # the message marked processed with its reply written
         outbound_id = ctx.outbox.queue_reply(
             session, citizen_id=who.citizen_id, contact_id=who.contact_id, channel=channel, address=address,
             text=reply, kind=decision.reply, now=now, ticket_id=ticket_id, inbound_id=inbound_id,
-            provider=_reply_provider(ctx, m), sent_inline=reply_inline)
+            provider=_reply_provider(ctx, m), sent_inline=reply_inline, along=(_PROCESSED, processed))
+    else:
+        session.execute(_PROCESSED, processed)
     return Receipt(reply, code, None if reply_inline else outbound_id)
 
 

@@ -9,6 +9,7 @@ idempotency (Kavenegar's localid) absorb and others may deliver twice (README, "
 """
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from datetime import datetime, timedelta
 from threading import Lock
 from typing import Any
 
-from sqlalchemy import and_, exists, insert, or_, select, update
+from sqlalchemy import Insert, Update, and_, bindparam, exists, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from ..adapters.db import table
@@ -99,14 +100,23 @@ class Outbox:
 
     def queue_reply(self, session: Session, *, citizen_id: int, contact_id: int, channel: str, address: str,
                     text: str, kind: str, now: datetime, ticket_id: int | None = None,
-                    inbound_id: int | None = None, provider: str | None = None, sent_inline: bool = False) -> int:
+                    inbound_id: int | None = None, provider: str | None = None, sent_inline: bool = False,
+                    along: tuple[Update, dict[str, Any]] | None = None) -> int:
         """A direct answer (never deferred at night, never stopped by opt-out); returns its id. One that
-        rides on the provider's webhook answer is written as sent."""
+        rides on the provider's webhook answer is written as sent. On PostgreSQL the caller's own UPDATE
+        (`along`: a built statement and its values, e.g. intake marking its message processed) can ride
+        in the same round trip."""
         values = dict(citizen_id=citizen_id, contact_id=contact_id, channel=channel, to_address=address, text=text,
                       segments=count_segments(text), kind=kind, provider=provider or self.provider_for(channel),
                       status=OutboxStatus.SENT if sent_inline else OutboxStatus.QUEUED, automated=False,
                       attempts=1 if sent_inline else 0, ticket_id=ticket_id, inbound_id=inbound_id,
                       created_at=now, due_at=now, sent_at=now if sent_inline else None)
+        if along is not None and session.get_bind().dialect.name == "postgresql":
+            statement, binds = along
+            return session.execute(_reply_along(statement), {f"o_{k}": v for k, v in values.items()} | binds) \
+                .scalar_one()
+        if along is not None:
+            session.execute(*along)
         return session.execute(_NEW_REPLY, values).scalar_one()
 
     def queue_automated(self, session: Session, ticket: Ticket, kind: str, text: str, now: datetime) -> None:
@@ -284,6 +294,18 @@ def anonymise(session: Session, citizen_id: int, token: str) -> None:
 
 
 _NEW_REPLY = insert(table(OutboundMessage)).returning(OutboundMessage.id)  # built once: the webhook's hot path
+
+
+_REPLY_COLUMNS = ("citizen_id", "contact_id", "channel", "to_address", "text", "segments", "kind", "provider", "status",
+                  "automated", "attempts", "ticket_id", "inbound_id", "created_at", "due_at", "sent_at")
+
+
+@functools.cache
+def _reply_along(along: Update) -> Insert:
+    """PostgreSQL: the reply's INSERT with another writer's UPDATE in a CTE, built once per UPDATE."""
+    rows = table(OutboundMessage)
+    return insert(rows).values({c: bindparam(f"o_{c}", type_=rows.c[c].type) for c in _REPLY_COLUMNS}) \
+        .returning(rows.c.id).add_cte(along.cte("along"))
 
 
 def _due(now: datetime, lease: timedelta):
