@@ -99,7 +99,7 @@ def _filtered(query: Any, f: QueueFilters, now: datetime, viewer: Viewer) -> Any
     if f.neighbourhood:
         query = query.where(Ticket.neighbourhood == f.neighbourhood)
     if f.overdue:
-        query = query.where(Ticket.expected_at < now, Ticket.status.in_(sorted(AWAITING_CITY)))
+        query = query.where(due_column(viewer) < now, Ticket.status.in_(sorted(AWAITING_CITY)))
     if f.objections:
         query = query.where(or_(Ticket.verdict == Verdict.OBJECTED, Ticket.supervisor_flag.is_(True)))
     if f.incomplete:
@@ -169,10 +169,16 @@ def is_unread(t: Ticket, seen_at: datetime | None) -> bool:
             and (seen_at is None or seen_at < t.last_citizen_at))
 
 
-def _sort_key(f: QueueFilters) -> tuple[Any, bool]:
+def due_column(viewer: Viewer) -> Any:
+    """When a ticket is due for this viewer: a unit by its own clock (referral + SLA), others by the
+    citizen's (opening + SLA)."""
+    return Ticket.unit_due_at if viewer.is_unit else Ticket.expected_at
+
+
+def _sort_key(f: QueueFilters, viewer: Viewer) -> tuple[Any, bool]:
     """The column a view is ordered by, and whether newest first: the overdue view puts the most days late
     first (earliest due date), every other view the newest request."""
-    return (Ticket.expected_at, False) if f.overdue else (Ticket.opened_at, True)
+    return (due_column(viewer), False) if f.overdue else (Ticket.opened_at, True)
 
 
 def counts(ctx: Context, viewer: Viewer, f: QueueFilters, now: datetime) -> dict[str, int] | None:
@@ -207,7 +213,7 @@ def queue(ctx: Context, viewer: Viewer, f: QueueFilters, now: datetime, cursor: 
     hidden = not viewer.sees_full_phone()
     if f.q.strip() and hidden:
         staff.count_search(ctx.sessions, viewer, now)
-    key, newest_first = _sort_key(f)
+    key, newest_first = _sort_key(f, viewer)
     query = _filtered(rows_query(viewer), f, now, viewer)
     after = decode_cursor(cursor) if cursor else None
     if after and newest_first:
@@ -245,5 +251,6 @@ def row_of(t: Ticket, channel: str | None, address: str | None, viewer: Viewer, 
         "text": t.description, "closed_at": t.closed_at,
         "unit": t.unit, "referred_at": t.referred_at, "unit_due_at": t.unit_due_at, "assigned": t.assignee_id,
         "unit_overdue": bool(t.unit_due_at and t.unit_due_at < now and t.status in AWAITING_CITY),
-        "days_late": (now - t.expected_at).days if t.expected_at and t.expected_at < now else 0,
+        "due_at": (due := t.unit_due_at if viewer.is_unit else t.expected_at),
+        "days_late": (now - due).days if due and due < now else 0,
     }

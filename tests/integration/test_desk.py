@@ -217,3 +217,18 @@ def test_a_new_role_of_unit_needs_its_department_and_ends_the_sessions(gateway, 
     set_role(gateway.sessions, user.id, "operator", 2, "urban_services", gateway.city)
     with gateway.sessions() as s:
         assert s.get(StaffUser, user.id).department is None
+
+
+def test_a_units_overdue_view_runs_on_its_own_clock(gateway, clock):
+    late_referral = open_ticket(gateway, GARBAGE_REGION_2)                       # garbage: 24 h
+    unit = unit_account(gateway, "khadamat2", "urban_services", 2)
+    clock.advance(hours=20)
+    tickets.refer_to_unit(gateway.ctx, OPERATOR, late_referral, "urban_services:2", "", clock())
+    clock.advance(hours=10)  # 30 h after opening, 10 h after the referral
+    assert [r["code"] for r in queue(gateway.ctx, OPERATOR, QueueFilters(overdue=True), clock()).rows] == \
+        [late_referral]                                                          # the citizen's promise is late
+    assert queue(gateway.ctx, unit, QueueFilters(overdue=True), clock()).rows == []  # the unit's is not
+    clock.advance(hours=15)
+    rows = queue(gateway.ctx, unit, QueueFilters(overdue=True), clock()).rows
+    assert [r["code"] for r in rows] == [late_referral] and rows[0]["days_late"] == 0
+    assert rows[0]["due_at"] == rows[0]["unit_due_at"] and rows[0]["unit_overdue"]
