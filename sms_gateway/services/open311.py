@@ -5,7 +5,7 @@ citizen's own words."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -49,9 +49,10 @@ def service_definition(ctx: Context, code: str) -> dict[str, Any]:
 
 
 def submit(ctx: Context, client: Client, form: Mapping[str, str], client_id: str,
-           now: datetime) -> list[dict[str, Any]]:
+           now: datetime, send: Callable[[int], Any] | None = None) -> list[dict[str, Any]]:
     """Open a request as the citizen would by SMS; the answer carries its tracking code, or the reason
-    none was opened (identity-bound requests keep their authenticated channel)."""
+    none was opened (identity-bound requests keep their authenticated channel). The SMS goes out by
+    `send` once committed (the web app's background senders), else at once."""
     checked = new_request(form, {c.code for c in ctx.city.categories})
     message_id = f"{client.id}:{client_id}" if client_id else uuid.uuid4().hex
     raw = {k: v for k, v in form.items() if k != "api_key"} | {"api_client": client.name}
@@ -60,7 +61,7 @@ def submit(ctx: Context, client: Client, form: Mapping[str, str], client_id: str
                        category=checked.service_code)
     receipt = intake.receive(ctx, message, now, reply_inline=False)
     if receipt.outbound_id is not None:
-        ctx.outbox.deliver(ctx.sessions, receipt.outbound_id, now)
+        (send or (lambda i: ctx.outbox.deliver(ctx.sessions, i, now)))(receipt.outbound_id)
     if receipt.ticket_code:
         return [{"service_request_id": receipt.ticket_code, "service_notice": receipt.reply, "account_id": None}]
     if receipt.failed:  # stored, and read again by the scheduler: the token gives the id once it has one

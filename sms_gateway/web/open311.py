@@ -53,7 +53,8 @@ def create_request(fmt: str) -> Response:
     gateway = _gateway()
     client = _client(gateway, request.form.get("api_key", ""))
     client_id = client_request_id(request.headers.get("Idempotency-Key", ""))
-    return _answer(open311.submit(gateway.ctx, client, request.form, client_id, gateway.clock()), fmt)
+    return _answer(open311.submit(gateway.ctx, client, request.form, client_id, gateway.clock(),
+                                  send=gateway.sender.send), fmt)
 
 
 @bp.get(f"/requests.{FMT}")
