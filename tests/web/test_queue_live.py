@@ -258,3 +258,15 @@ def test_chips_count_up_to_the_cap_and_go_without_figures_past_the_budget(client
     monkeypatch.setattr(queue_service, "counts", lambda *args: None)
     page = client.get("/tickets").get_data(as_text=True)
     assert "ثبت شده</a>" in page and len(_codes(page, "rows")) == 2
+
+
+def test_an_assignment_or_a_referral_takes_an_emergency(client, people, gateway, clock):  # noqa: F811
+    from sms_gateway.services.tickets import assign, refer_to_unit
+    first, second = say(client, EMERGENCY), say(client, "بوی گاز خیلی شدید تو کوچه، فوری", "09130000000")
+    login(client, "admin")
+    assert sorted(_codes(client.get("/tickets").get_data(as_text=True), "pinned")) == sorted([first, second])
+    assign(gateway.ctx, _admin(), first, "op", clock.now)
+    refer_to_unit(gateway.ctx, _admin(), second, gateway.city.units[0].code, "", clock.now)
+    assert _codes(client.get("/tickets").get_data(as_text=True), "pinned") == []
+    page = post(client, f"/tickets/{second}/merge", {"into": first}).get_data(as_text=True)
+    assert "ادغام شد" in page and "ادغام شده در درخواست" in page
