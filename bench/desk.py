@@ -52,12 +52,14 @@ def main() -> None:
 
 def refer_most(engine, now: datetime) -> None:
     """Every ticket past «registered» and «needs_info» is with a unit: its category's department in its
-    region (city-wide without one), referred an hour after opening; every tenth is assigned."""
+    region (city-wide without one), referred an hour after opening; every tenth is assigned (bench/scale.py's
+    own units and assignees, a third and a quarter of its tickets, are replaced)."""
     naive = now.replace(tzinfo=None)
     with engine.begin() as conn:
         conn.execute(text("""INSERT INTO staff_user (id, username, password_hash, role, active, created_at,
                                                      session_version, searches)
-                             SELECT g, 'op' || g, 'x', 'operator', true, :now, 0, 0 FROM generate_series(1, 20) g"""),
+                             SELECT g, 'op' || g, 'x', 'operator', true, :now, 0, 0 FROM generate_series(1, 20) g
+                             ON CONFLICT (id) DO NOTHING"""),
                      {"now": naive})
         conn.execute(text("""
             UPDATE ticket SET
@@ -67,6 +69,9 @@ def refer_most(engine, now: datetime) -> None:
               referred_at = opened_at + interval '1 hour', unit_due_at = opened_at + interval '25 hours',
               assignee_id = CASE WHEN id % 10 = 0 THEN 1 + (id / 10) % 20 END
             WHERE status NOT IN ('registered', 'needs_info')"""))
+        conn.execute(text("""UPDATE ticket SET unit = NULL, referred_at = NULL, assignee_id = NULL
+                             WHERE status IN ('registered', 'needs_info')
+                               AND (unit IS NOT NULL OR assignee_id IS NOT NULL)"""))
         conn.execute(text("ANALYZE ticket"))
 
 
