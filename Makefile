@@ -28,8 +28,10 @@ run: migrate
 	SMS_GATEWAY_LOG_LEVEL=warning SMS_GATEWAY_LOG_FORMAT=text $(BIN)/sms-gateway serve --host 127.0.0.1 \
 	  --port $(PORT) --workers 2 --login-hint instance/demo-login.txt
 
+# The suite on every core (tests are spread by file), then the few that must run alone.
 test: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadfile -m "not serial"
+	$(BIN)/python -m pytest -q -m serial
 
 lint: install
 	$(BIN)/ruff check sms_gateway providers tests bench

@@ -182,6 +182,7 @@ def test_scheduler_killed_mid_send_loses_nothing_and_resends_only_the_batch_in_f
         assert len(resent) <= 20 and max(local_ids.values()) <= 2  # only the claimed batch, same localid
 
 
+@pytest.mark.serial
 @pytest.mark.skipif(not os.environ.get("PG_RESTART_ALLOWED"), reason="restarts the machine's PostgreSQL; "
                     ".ci/run sets PG_RESTART_ALLOWED=1")
 def test_postgresql_restart_while_webhooks_arrive(database_url, client, gateway):
