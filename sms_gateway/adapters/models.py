@@ -82,6 +82,9 @@ class Ticket(Base):
                       Index("ix_ticket_pinned", "opened_at", postgresql_where=PINNED, sqlite_where=PINNED),
                       # the overdue view, most days late first
                       Index("ix_ticket_overdue", "expected_at", "id", postgresql_where=AWAITING,
+                            sqlite_where=AWAITING),
+                      # a unit's overdue view by its own due time, and its chips (status read from the index)
+                      Index("ix_ticket_unit_due", "unit", "unit_due_at", "id", "status", postgresql_where=AWAITING,
                             sqlite_where=AWAITING))
 
     id: Mapped[int] = mapped_column(primary_key=True)
