@@ -4,48 +4,14 @@ report on /report, reads the one-time code the outbox handed the SMS panel, type
 wrong number reads as not found. Screenshots under tests/artifacts/."""
 from __future__ import annotations
 
-import os
 import re
-import threading
-from pathlib import Path
 
-import pytest
+from playwright import sync_api
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from sms_gateway.adapters.models import OutboundMessage, Ticket
+from tests.browser.helpers import ARTIFACTS, LATIN
 from tests.support import set_status
-
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
-LATIN = str.maketrans("۰۱۲۳۴۵۶۷۸۹", "0123456789")
-
-if not Path(CHROMIUM).exists():
-    if os.environ.get("REQUIRE_BROWSER"):
-        raise RuntimeError(f"{CHROMIUM} is missing: apt-get install -y chromium")
-    pytest.skip(f"{CHROMIUM} is not installed (apt-get install -y chromium)", allow_module_level=True)
-
-sync_api = pytest.importorskip("playwright.sync_api")
-pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def live_server(app, gateway):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
-
-
-@pytest.fixture
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        yield chromium
-        chromium.close()
 
 
 def fits_the_screen(page) -> bool:

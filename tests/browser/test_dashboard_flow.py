@@ -3,54 +3,15 @@ staff member logs in, finds it, replies, changes its status and opens the report
 queue, the ticket and the report are saved under tests/artifacts/ to be looked at."""
 from __future__ import annotations
 
-import os
 import re
-import threading
-from pathlib import Path
 
-import pytest
-import requests
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from sms_gateway.adapters.models import OutboundMessage, Ticket
 from sms_gateway.services.staff import create_staff
+from tests.browser.helpers import ARTIFACTS, say
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 FA = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
-
-if not Path(CHROMIUM).exists():
-    if os.environ.get("REQUIRE_BROWSER"):
-        raise RuntimeError(f"{CHROMIUM} is missing: apt-get install -y chromium")
-    pytest.skip(f"{CHROMIUM} is not installed (apt-get install -y chromium)", allow_module_level=True)
-
-sync_api = pytest.importorskip("playwright.sync_api")
-pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def live_server(app, gateway):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
-
-
-@pytest.fixture
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        yield chromium
-        chromium.close()
-
-
-def say(base: str, text: str, sender: str = "09121234567") -> str:
-    reply = requests.post(f"{base}/webhooks/console/sms", json={"from": sender, "text": text}, timeout=10).json()
-    return re.search(r"[۰-۹]{8}", reply["reply"]).group(0)
 
 
 def test_staff_flow_from_webhook_to_report(live_server, browser, gateway):

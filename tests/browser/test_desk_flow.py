@@ -12,14 +12,14 @@ from sqlalchemy import select
 from sms_gateway.adapters.models import OutboundMessage, Ticket
 from sms_gateway.scheduler import run_audit
 from sms_gateway.services.staff import create_staff
-from tests.browser.test_dashboard_flow import browser, live_server, pytestmark, say  # noqa: F401  (fixtures)
+from tests.browser.helpers import say
 
 SCREENS = Path("/tmp/desk-screens")
 LATIN = str.maketrans("۰۱۲۳۴۵۶۷۸۹", "0123456789")
 SECRET_NOTE = "یادداشت داخلی: پیمانکار منطقه ۲ دیروز نیامد"
 
 
-def log_in(browser, base: str, username: str):  # noqa: F811
+def log_in(browser, base: str, username: str):
     context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="fa-IR")
     page = context.new_page()
     external: list[str] = []
@@ -37,7 +37,7 @@ def outbox(gateway) -> list[OutboundMessage]:
         return list(s.scalars(select(OutboundMessage).order_by(OutboundMessage.id)))
 
 
-def test_an_sms_from_referral_to_the_unit_marking_it_done(live_server, browser, gateway, clock):  # noqa: F811
+def test_an_sms_from_referral_to_the_unit_marking_it_done(live_server, browser, gateway, clock):
     SCREENS.mkdir(parents=True, exist_ok=True)
     now = gateway.clock()
     create_staff(gateway.sessions, "op137", "kashan-137-pass", "operator", None, now)

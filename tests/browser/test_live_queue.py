@@ -11,14 +11,14 @@ from sqlalchemy import select
 
 from sms_gateway.adapters.models import Ticket
 from sms_gateway.services.staff import create_staff
-from tests.browser.test_dashboard_flow import browser, live_server, say  # noqa: F401 (fixtures)
+from tests.browser.helpers import say
 
 SCREENS = Path("/tmp/queue-screens")
 TO_LATIN = str.maketrans("۰۱۲۳۴۵۶۷۸۹", "0123456789")
 EMERGENCY = "آتیش گرفته انبار چوب نزدیک میدان قطب!!! زود بیایید"
 
 
-def test_live_queue_unread_pinned_and_bulk_close(live_server, browser, gateway, clock):  # noqa: F811
+def test_live_queue_unread_pinned_and_bulk_close(live_server, browser, gateway, clock):
     SCREENS.mkdir(exist_ok=True)
     create_staff(gateway.sessions, "operator1", "kashan-137-pass", "operator", None, gateway.clock())
     first = say(live_server, "چاله عمیق تو خیابون فین", "09130000000").translate(TO_LATIN)
