@@ -332,7 +332,9 @@ def main(argv: list[str] | None = None) -> dict:
     port = free_port()
     public = f"http://127.0.0.1:{port}"
     config = write_config(tmp, url, public, panel)
-    env = dict(os.environ, SMS_GATEWAY_CONFIG=str(config), SMS_GATEWAY_LOG_LEVEL="warning",
+    # Only the soak's own config: an SMS_GATEWAY_* of the caller (make exports a SQLite database_url) would win.
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("SMS_GATEWAY_")}
+    env = dict(inherited, SMS_GATEWAY_CONFIG=str(config), SMS_GATEWAY_LOG_LEVEL="warning",
                SMS_GATEWAY_LOG_FORMAT="json")
     exe = str(Path(sys.executable).parent / "sms-gateway")
     subprocess.run([exe, "db", "upgrade"], env=env, check=True, capture_output=True)
