@@ -97,6 +97,16 @@ def _empty_tables(engine) -> None:
 
 
 @pytest.fixture
+def made():
+    """Gateways a test builds itself (other settings, fakes): emptied and disposed after it."""
+    gateways = []
+    yield gateways
+    for gateway in gateways:
+        _empty_tables(gateway.engine)
+        gateway.engine.dispose()
+
+
+@pytest.fixture
 def app(settings, clock):
     app = create_app(settings, clock=clock)
     app.config["TESTING"] = True

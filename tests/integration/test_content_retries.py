@@ -19,7 +19,6 @@ from sms_gateway.bootstrap import build_gateway
 from sms_gateway.domain.text import persian_digits
 from sms_gateway.services import intake
 from sms_gateway.understanding.classifier import Classifier
-from tests.conftest import _empty_tables
 
 REPORT = "سگ های ولگرد تو پارک طاهرآباد"
 EDGE = datetime(2026, 11, 24, 9, 39, 59, 200_000, tzinfo=UTC)  # 2.6 s later is past a 10-minute edge
@@ -31,15 +30,6 @@ class SlowClassifier(Classifier):
     def classify(self, text):
         time.sleep(0.3)
         return super().classify(text)
-
-
-@pytest.fixture
-def made():
-    gateways = []
-    yield gateways
-    for gateway in gateways:
-        _empty_tables(gateway.engine)
-        gateway.engine.dispose()
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from sms_gateway.domain.staff import Viewer
 from sms_gateway.scheduler import run_due
 from sms_gateway.services.reports import period, region_table
 from sms_gateway.services.retention import anonymise_closed
-from tests.conftest import KAVE_TOKEN, _empty_tables
+from tests.conftest import KAVE_TOKEN
 from tests.fakes import FakeProviderApi
 from tests.integration.test_run_due_cli import BIN, KAVE_OK, TEXTS, cli_env
 from tests.support import deliver, set_status, store, without_faketime
@@ -40,15 +40,6 @@ def meli_api():
         yield api
 
 
-@pytest.fixture
-def gateways():
-    made = []
-    yield made
-    for gateway in made:
-        _empty_tables(gateway.engine)
-        gateway.engine.dispose()
-
-
 def report(gateway, i: int) -> str:
     return store(gateway, TEXTS[i % len(TEXTS)], f"0912{i:07d}", "kavenegar", f"r-{i}-{time.monotonic_ns()}").ticket_code
 
@@ -58,10 +49,10 @@ def statuses(gateway) -> Counter:
         return Counter(s.scalars(select(OutboundMessage.status)))
 
 
-def test_provider_5xx_for_a_while_retries_with_backoff_and_drains(settings, clock, kave_api, gateways):
+def test_provider_5xx_for_a_while_retries_with_backoff_and_drains(settings, clock, kave_api, made):
     gateway = build_gateway(settings.replace(provider="kavenegar").with_section("kavenegar", api_url=kave_api.url),
                             clock)
-    gateways.append(gateway)
+    made.append(gateway)
     kave_api.answers = [(503, "<html>busy</html>")] * 12
     for i in range(5):
         report(gateway, i)  # the immediate reply fails: queued with a backoff
@@ -82,11 +73,11 @@ def test_provider_5xx_for_a_while_retries_with_backoff_and_drains(settings, cloc
     assert statuses(gateway) == Counter(sent=5, failed=1)
 
 
-def test_a_fallback_provider_takes_over_after_n_failures_in_a_row(settings, clock, kave_api, meli_api, gateways):
+def test_a_fallback_provider_takes_over_after_n_failures_in_a_row(settings, clock, kave_api, meli_api, made):
     s = settings.replace(provider="kavenegar", fallback_provider="melipayamak", fallback_after=3) \
         .with_section("kavenegar", api_url=kave_api.url).with_section("melipayamak", api_url=meli_api.url)
     gateway = build_gateway(s, clock)
-    gateways.append(gateway)
+    made.append(gateway)
     kave_api.default = (500, "down")
     for i in range(6):
         report(gateway, i)
@@ -104,9 +95,9 @@ def test_a_fallback_provider_takes_over_after_n_failures_in_a_row(settings, cloc
     assert len(kave_api.requests) == 4 and statuses(gateway) == Counter(sent=7)
 
 
-def test_old_numbers_are_anonymised_and_the_report_stays_the_same(settings, clock, gateways):
+def test_old_numbers_are_anonymised_and_the_report_stays_the_same(settings, clock, made):
     gateway = build_gateway(settings, clock)
-    gateways.append(gateway)
+    made.append(gateway)
     old = report(gateway, 1)
     set_status(gateway, old, "done", "", "op")
     recent_citizen_old_ticket = report(gateway, 2)
@@ -140,12 +131,12 @@ def _postgres(database_url):
 
 
 def test_scheduler_killed_mid_send_loses_nothing_and_resends_only_the_batch_in_flight(
-        database_url, settings, clock, tmp_path, gateways):
+        database_url, settings, clock, tmp_path, made):
     _postgres(database_url)
     with FakeProviderApi(default=(200, KAVE_OK), delay=0.003) as api:
         s = settings.replace(provider="kavenegar").with_section("kavenegar", api_url=api.url)
         gateway = build_gateway(s, clock)
-        gateways.append(gateway)
+        made.append(gateway)
         n = 1000
         with gateway.sessions.begin() as session:
             session.execute(insert(Citizen), [{"opted_out": False, "created_at": clock.now} for i in range(n)])
@@ -251,11 +242,11 @@ def test_a_pooled_connection_the_database_dropped_costs_the_webhook_nothing(data
 
 
 def test_provider_timing_out_for_a_while_loses_nothing_and_resends_with_the_same_localid(
-        settings, clock, gateways):
+        settings, clock, made):
     with FakeProviderApi(default=(200, KAVE_OK), delay=0.6) as slow_api:
         gateway = build_gateway(settings.replace(provider="kavenegar", send_timeout_seconds=0.2)
                                 .with_section("kavenegar", api_url=slow_api.url), clock)
-        gateways.append(gateway)
+        made.append(gateway)
         for i in range(3):  # each immediate answer times out: queued with a backoff
             assert deliver(gateway, TEXTS[i], f"0912{i:07d}", "kavenegar", f"slow-{i}").ticket_code
         assert statuses(gateway) == Counter(queued=3)

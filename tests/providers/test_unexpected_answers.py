@@ -13,7 +13,6 @@ from sqlalchemy import select
 from sms_gateway.adapters.models import OutboundMessage
 from sms_gateway.bootstrap import build_gateway
 from sms_gateway.services import intake
-from tests.conftest import _empty_tables
 from tests.fakes import FakeProviderApi
 
 BOT_TOKEN = "1722879998:R6vZeQFAsTestOnlyBotToken2GdiSRbu"
@@ -25,15 +24,6 @@ UNEXPECTED = {
     "return without entries": (200, {"return": {"status": 200, "message": "تایید شد"}}),
     "ok without a result": (200, {"ok": True}),
 }
-
-
-@pytest.fixture
-def made():
-    gateways = []
-    yield gateways
-    for gateway in gateways:
-        _empty_tables(gateway.engine)
-        gateway.engine.dispose()
 
 
 def _gateway(settings, clock, api_url, made, provider="kavenegar", **changes):
